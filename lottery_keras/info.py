@@ -1,0 +1,26 @@
+"""`lottery-keras info`: versions and where the datasets were found (an environment check)."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("info", help="print versions and which datasets are available")
+    p.add_argument("--data-dir", default=None, help="folder with mnist/ and fashion-mnist/ IDX files")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import platform
+
+    from lottery_keras import datasets
+    from lottery_keras._keras import keras, tf
+
+    import tensorflow_model_optimization as tfmot
+
+    print(f"python        {platform.python_version()}")
+    print(f"tensorflow    {tf.__version__}")
+    print(f"tf_keras      {keras.__version__}")
+    print(f"tfmot         {tfmot.__version__}")
+    for name in datasets.NAMES:
+        print(f"{name:<14}{datasets.locate(name, data_dir=args.data_dir) or 'not found (will download)'}")
+    return 0
