@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "datasets", "models", "masks", "scoring", "snapshot", "pruned_model", "ticket",
-    "reinitialize", "random_mask", "rewind_point",
+    "reinitialize", "random_mask", "rewind_point", "rates",
 }
 _ATTRIBUTES = {"Ticket": "ticket"}
 

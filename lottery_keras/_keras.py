@@ -13,8 +13,8 @@ import warnings
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+import tensorflow as tf
+import tf_keras as keras
 
 if os.environ.get("TF_USE_LEGACY_KERAS") != "1":  # pragma: no cover - user override
     warnings.warn(
@@ -24,7 +24,7 @@ if os.environ.get("TF_USE_LEGACY_KERAS") != "1":  # pragma: no cover - user over
         stacklevel=2,
     )
 
-__all__ = ["tf", "keras", "check_model"]
+__all__ = ["check_model", "keras", "tf"]
 
 
 def check_model(model) -> None:

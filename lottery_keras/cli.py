@@ -19,7 +19,7 @@ COMMAND_MODULES = [
 class _Parser(argparse.ArgumentParser):
     """argparse that prints one clear line and exits with code 2 on bad input."""
 
-    def error(self, message):  # noqa: D401 - argparse API
+    def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

@@ -12,10 +12,10 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import platform
 
+    import tensorflow_model_optimization as tfmot
+
     from lottery_keras import datasets
     from lottery_keras._keras import keras, tf
-
-    import tensorflow_model_optimization as tfmot
 
     print(f"python        {platform.python_version()}")
     print(f"tensorflow    {tf.__version__}")

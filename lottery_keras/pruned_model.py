@@ -1,0 +1,106 @@
+"""A tf_keras model whose Dense/Conv layers sit in TF-MOT pruning wrappers with fixed masks.
+
+TF-MOT's ``PruneLowMagnitude`` wrapper keeps ``pruning_vars = [(kernel, mask, threshold)]``
+and multiplies the kernel by the mask before every training step. Driven by
+:class:`FixedMask`, a schedule whose ``should_prune`` is always False, TF-MOT never
+recomputes the mask: the mask is whatever we assign. Layers are addressed by the
+name of the wrapped layer (``"dense_300"``, not ``"prune_low_magnitude_dense_300"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import tensorflow_model_optimization as tfmot
+from tensorflow_model_optimization.python.core.sparsity.keras import pruning_schedule, pruning_wrapper
+
+from lottery_keras._keras import check_model, keras, tf
+from lottery_keras.masks import check_mask
+
+PRUNABLE = (keras.layers.Dense, keras.layers.Conv2D)
+
+
+class FixedMask(pruning_schedule.PruningSchedule):
+    """A TF-MOT schedule that never prunes, so hand-set masks survive training."""
+
+    def __call__(self, step):
+        return tf.constant(False), tf.constant(0.0, dtype=tf.float32)
+
+    def get_config(self):
+        return {"class_name": self.__class__.__name__, "config": {}}
+
+
+def wrap(model: keras.Model) -> keras.Model:
+    """Wrap every Dense and Conv2D layer of `model` (shared, not copied) in a fixed-mask wrapper."""
+    check_model(model)
+
+    def clone(layer):
+        if isinstance(layer, PRUNABLE):
+            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=FixedMask())
+        return layer
+
+    wrapped = keras.models.clone_model(model, clone_function=clone)
+    if not prunable_layers(wrapped):
+        raise ValueError(f"model {model.name!r} has no Dense or Conv2D layer to prune")
+    return wrapped
+
+
+def prunable_layers(model: keras.Model) -> dict:
+    """{name of the wrapped layer: its PruneLowMagnitude wrapper}, in model order."""
+    return {
+        layer.layer.name: layer
+        for layer in model.layers
+        if isinstance(layer, pruning_wrapper.PruneLowMagnitude)
+    }
+
+
+def kernels(model: keras.Model) -> dict:
+    """{layer name: kernel as numpy}, for the prunable layers."""
+    return {name: w.layer.kernel.numpy() for name, w in prunable_layers(model).items()}
+
+
+def get_masks(model: keras.Model) -> dict:
+    """{layer name: mask as a float32 numpy copy}."""
+    return {name: w.pruning_vars[0][1].numpy().copy() for name, w in prunable_layers(model).items()}
+
+
+def check_masks(model: keras.Model, masks: Mapping) -> dict:
+    """Validate masks for all prunable layers of `model` (names, shapes, 0/1); return float32 copies."""
+    layers = prunable_layers(model)
+    if set(masks) != set(layers):
+        raise ValueError(f"masks must name exactly the prunable layers {list(layers)}; got {sorted(masks)}")
+    return {name: check_mask(name, masks[name], layers[name].layer.kernel.shape) for name in layers}
+
+
+def set_masks(model: keras.Model, masks: Mapping) -> None:
+    """Assign masks (validated first, so nothing is half-changed) and zero the pruned weights."""
+    checked = check_masks(model, masks)
+    for name, wrapper in prunable_layers(model).items():
+        wrapper.pruning_vars[0][1].assign(checked[name])
+    apply_masks(model)
+
+
+def apply_masks(model: keras.Model) -> None:
+    """kernel <- kernel * mask for every prunable layer (exact: unpruned weights are untouched)."""
+    for wrapper in prunable_layers(model).values():
+        kernel, mask, _ = wrapper.pruning_vars[0]
+        kernel.assign(kernel * mask)
+
+
+def weight_layers(model: keras.Model) -> dict:
+    """{layer name: the layer holding the weights} for every layer with weights (unwrapped)."""
+    out = {}
+    for layer in model.layers:
+        inner = layer.layer if isinstance(layer, pruning_wrapper.PruneLowMagnitude) else layer
+        if inner.weights:
+            out[inner.name] = inner
+    return out
+
+
+def check_finite(model: keras.Model) -> None:
+    """Refuse weights that hold NaN or infinity (a diverged or corrupted model)."""
+    for name, layer in weight_layers(model).items():
+        for w in layer.weights:
+            if not np.isfinite(w.numpy()).all():
+                raise ValueError(f"layer {name!r} weight {w.name!r} holds NaN or infinity")

@@ -1,0 +1,24 @@
+"""Per-layer pruning rates of the LTH paper (Frankle & Carbin 2019, Figure 2).
+
+Dense layers lose 20% of their alive weights per round, conv layers 10% (15% for
+Conv-6), and the output layer half the dense rate.
+"""
+
+from __future__ import annotations
+
+from lottery_keras._keras import keras
+from lottery_keras.masks import check_fraction
+from lottery_keras.pruned_model import prunable_layers
+
+
+def lth_rates(model, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
+    """{layer name: rate} for a wrapped model; `output` defaults to half the dense rate."""
+    dense = check_fraction(dense, "dense rate")
+    conv = check_fraction(conv, "conv rate")
+    output = dense / 2 if output is None else check_fraction(output, "output rate")
+    layers = prunable_layers(model)
+    last = list(layers)[-1]
+    return {
+        name: output if name == last else conv if isinstance(w.layer, keras.layers.Conv2D) else dense
+        for name, w in layers.items()
+    }

@@ -1,0 +1,220 @@
+"""`Ticket`: a model plus its masks plus snapshots of its weights.
+
+The model's Dense/Conv2D layers live in TF-MOT pruning wrappers with fixed masks
+(see :mod:`lottery_keras.pruned_model`). A ticket trains like a Keras model, prunes
+by a criterion, and rewinds to a snapshot (the initial weights W0 or a later W_k)
+keeping its masks: the Lottery Ticket Hypothesis workflow in a few lines.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import tensorflow_model_optimization as tfmot
+
+from lottery_keras import masks as masks_lib
+from lottery_keras import pruned_model, reinitialize, rewind_point, scoring, snapshot
+from lottery_keras._keras import keras
+from lottery_keras.random_mask import random_masks_like
+from lottery_keras.rates import lth_rates
+
+
+class _TicketCallback(keras.callbacks.Callback):
+    """Counts iterations, snapshots the rewind point, and re-applies masks at the end."""
+
+    def __init__(self, ticket, capture_iteration=None, capture_epoch=None, capture_name=None):
+        super().__init__()
+        self._supports_tf_logs = True  # keep Keras from syncing logs to numpy every batch
+        self.ticket = ticket
+        self.capture_iteration = capture_iteration
+        self.capture_epoch = capture_epoch
+        self.capture_name = capture_name
+
+    def _capture(self):
+        pruned_model.apply_masks(self.ticket.model)
+        self.ticket.snapshots[self.capture_name] = snapshot.take(self.ticket.model, self.ticket.iteration)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ticket.iteration += 1
+        if self.capture_iteration is not None and self.ticket.iteration == self.capture_iteration:
+            self._capture()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ticket.epoch += 1
+        if self.capture_epoch is not None and self.ticket.epoch == self.capture_epoch:
+            self._capture()
+
+    def on_train_end(self, logs=None):
+        pruned_model.apply_masks(self.ticket.model)
+
+
+class Ticket:
+    """A prunable model with masks and weight snapshots.
+
+    ``Ticket(model)`` wraps `model` (its layers are shared, not copied) and snapshots
+    its initial weights as ``"init"``. Masks are ``{layer_name: 0/1 array}`` over the
+    kernels of Dense and Conv2D layers; biases are never pruned.
+    """
+
+    def __init__(self, model):
+        self.model = pruned_model.wrap(model)
+        pruned_model.check_finite(self.model)
+        self.iteration = 0
+        self.epoch = 0
+        self.snapshots = {"init": snapshot.take(self.model, iteration=0)}
+        self._compile_kwargs = None
+
+    # --- Keras-like training ------------------------------------------------------
+
+    def compile(self, **kwargs) -> None:
+        """As ``model.compile``; the optimizer is rebuilt fresh on every rewind."""
+        self._compile_kwargs = dict(kwargs)
+        self._compile()
+
+    def _fresh_compile_kwargs(self) -> dict:
+        """The compile arguments with a new optimizer (no state carried over)."""
+        kwargs = dict(self._compile_kwargs)
+        optimizer = kwargs.get("optimizer", "rmsprop")
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            kwargs["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+        return kwargs
+
+    def _compile(self) -> None:
+        if self._compile_kwargs is not None:
+            self.model.compile(**self._fresh_compile_kwargs())
+
+    def fit(self, x=None, y=None, *, rewind_point=None, seed=None, callbacks=None, **kwargs):
+        """As ``model.fit``, plus: keeps masks fixed, counts iterations, and snapshots
+        the weights at `rewind_point` ("500it", "1ep", an int) the first time it is
+        reached. `seed` (optional) fixes the data order and any other randomness.
+        """
+        if self._compile_kwargs is None:
+            raise RuntimeError("call ticket.compile(optimizer=..., loss=...) before ticket.fit(...)")
+        if x is not None and hasattr(x, "__len__") and len(x) == 0:
+            raise ValueError("fit got empty training data (0 examples)")
+        capture = self._plan_capture(rewind_point, x, kwargs)
+        if seed is not None:
+            keras.utils.set_random_seed(int(seed))
+        cbs = [tfmot.sparsity.keras.UpdatePruningStep(), _TicketCallback(self, *capture)]
+        history = self.model.fit(x, y, callbacks=cbs + list(callbacks or []), **kwargs)
+        name = capture[2]
+        if name is not None and name not in self.snapshots:
+            warnings.warn(f"rewind point {name!r} was not reached: training stopped at iteration {self.iteration}",
+                          stacklevel=2)
+        return history
+
+    def _plan_capture(self, point, x, kwargs):
+        """(iteration, epoch, name) at which fit should snapshot, or Nones."""
+        if point is None:
+            return None, None, None
+        point = rewind_point.parse(point)
+        if point.name in self.snapshots:
+            return None, None, None
+        if point.unit == "ep":
+            steps = kwargs.get("steps_per_epoch")
+            if steps is None and x is not None and hasattr(x, "__len__") and not kwargs.get("validation_split"):
+                steps = math.ceil(len(x) / kwargs.get("batch_size", 32))
+            if steps is None:
+                return None, point.amount, point.name
+            return point.iteration(steps), None, point.name
+        return point.iteration(1), None, point.name
+
+    def evaluate(self, *args, **kwargs):
+        """As ``model.evaluate`` (the masked weights are what is evaluated)."""
+        return self.model.evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        """As ``model.predict``."""
+        return self.model.predict(*args, **kwargs)
+
+    # --- masks ---------------------------------------------------------------------
+
+    @property
+    def masks(self) -> dict:
+        """{layer name: mask} as numpy copies (changing them changes nothing)."""
+        return pruned_model.get_masks(self.model)
+
+    def set_masks(self, masks) -> None:
+        """Set masks by hand (names, shapes and 0/1 values checked); zeroes the pruned weights."""
+        pruned_model.set_masks(self.model, masks)
+
+    def kernels(self) -> dict:
+        """{layer name: kernel} as numpy (pruned entries are 0)."""
+        return pruned_model.kernels(self.model)
+
+    def remaining(self) -> masks_lib.Remaining:
+        """Fraction of prunable weights alive: ``.overall`` and ``.per_layer``."""
+        return masks_lib.remaining(self.masks)
+
+    def lth_rates(self, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
+        """The LTH paper's per-layer rates for this model (output layer at half the dense rate)."""
+        return lth_rates(self.model, dense=dense, conv=conv, output=output)
+
+    def prune(self, fraction=None, scope: str = "layerwise", criterion="magnitude", seed: int = 0) -> None:
+        """Prune `fraction` of the weights still alive.
+
+        `fraction`: a number in [0, 1), a ``{layer: fraction}`` dict ("layerwise" only),
+        or None for the LTH rates (:meth:`lth_rates`). `scope`: "layerwise" or "global".
+        `criterion`: "magnitude", "random" (seeded by `seed`) or a scorer callable
+        (see :mod:`lottery_keras.scoring`). Masks only shrink.
+        """
+        if fraction is None:
+            fraction = self.lth_rates() if scope == "layerwise" else 0.2
+        current = self.masks
+        scores = scoring.get(criterion, seed)(self)
+        new = masks_lib.prune(scores, current, fraction, scope)
+        self.set_masks(new)
+
+    def randomize_masks(self, seed: int, scope: str = "layerwise") -> None:
+        """Replace the masks by random ones of the same sparsity (per layer, or in total
+        for scope="global"). Pruned weights are zeroed; call :meth:`rewind` next."""
+        self.set_masks(random_masks_like(self.masks, seed, scope))
+
+    # --- weights -------------------------------------------------------------------
+
+    def rewind(self, point="init") -> None:
+        """Weights <- snapshot * mask, exactly; fresh optimizer; iteration <- snapshot's.
+
+        `point`: "init", a rewind point captured by :meth:`fit` ("500it", "1ep"), or
+        "reinit" after :meth:`reinitialize`.
+        """
+        name = point if point in self.snapshots else rewind_point.parse(point).name
+        if name not in self.snapshots:
+            raise ValueError(f"no snapshot {name!r}; this ticket has {sorted(self.snapshots)} "
+                             "(fit(..., rewind_point=...) captures one)")
+        snap = self.snapshots[name]
+        snapshot.restore(self.model, snap)
+        pruned_model.apply_masks(self.model)
+        self.iteration = snap.iteration
+        self.epoch = 0
+        self._compile()
+
+    def reinitialize(self, seed: int) -> None:
+        """Same masks, fresh weights from each layer's own initializers with a new seed
+        (the LTH "random re-initialisation" control). Stored as snapshot "reinit"."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int, got {seed!r}")
+        fresh = reinitialize.fresh_weights(self.model, int(seed))
+        for name, wrapper in pruned_model.prunable_layers(self.model).items():
+            kernel, bias = fresh[name]
+            wrapper.layer.kernel.assign(kernel)
+            if bias is not None:
+                wrapper.layer.bias.assign(bias)
+        pruned_model.apply_masks(self.model)
+        self.snapshots["reinit"] = snapshot.take(self.model, iteration=0)
+        self.iteration = 0
+        self.epoch = 0
+        self._compile()
+
+    def strip(self) -> keras.Model:
+        """An independent plain tf_keras model with the ticket's weights (zeros where
+        pruned), compiled like the ticket if it was compiled."""
+        pruned_model.apply_masks(self.model)
+        stripped = tfmot.sparsity.keras.strip_pruning(self.model)  # shares layer objects
+        plain = keras.models.clone_model(stripped)
+        plain.set_weights(stripped.get_weights())
+        if self._compile_kwargs is not None:
+            plain.compile(**self._fresh_compile_kwargs())
+        return plain
