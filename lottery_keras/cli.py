@@ -13,6 +13,7 @@ import sys
 
 COMMAND_MODULES = [
     "lottery_keras.info",
+    "lottery_keras.course.cli",
 ]
 
 

@@ -1,0 +1,82 @@
+"""`lottery-keras course ...`: build the exercises, time the notebooks.
+
+Nothing here imports TensorFlow; the heavy imports (nbformat, nbclient) happen inside the
+commands, so ``lottery-keras --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub) -> None:
+    course = sub.add_parser(
+        "course", help="course tools: generate exercises/ from solutions/, time the notebooks",
+        description="Course tools. `build` writes the student notebooks, `time` measures how "
+                    "long every notebook takes in default mode.")
+    tools = course.add_subparsers(dest="course_command", metavar="TOOL",
+                                  parser_class=type(course))
+    tools.required = True
+
+    build = tools.add_parser(
+        "build", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="generate exercises/ from solutions/ (what nbgrader generate_assignment writes)",
+        description="Generate the student notebooks from the nbgrader-format instructor "
+                    "notebooks: solution regions become `# YOUR CODE HERE` / "
+                    "`raise NotImplementedError()`, hidden tests and outputs are removed. "
+                    "Every source is checked before anything is written.")
+    build.add_argument("--source", default="solutions", help="folder of instructor notebooks")
+    build.add_argument("--dest", default="exercises", help="folder of student notebooks")
+    build.add_argument("--check", action="store_true",
+                       help="write nothing; exit 1 and list the files that are out of date")
+    build.set_defaults(func=run_build)
+
+    time = tools.add_parser(
+        "time", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="execute every notebook in default mode and write a table of runtimes",
+        description="Execute notebooks top to bottom with nbclient (LOTTERY_KERAS_FAST unset, "
+                    "unless --fast) and write a Markdown table and a JSON file of runtimes "
+                    "against the course budget (lecture 5 min, assignment 3 min, course "
+                    "30 min).")
+    time.add_argument("notebooks", nargs="*",
+                      help="notebooks to time (default: notebooks/*.ipynb and solutions/*.ipynb)")
+    time.add_argument("--out", default="bench/course_times.md",
+                      help="Markdown table to write; the JSON goes beside it (.json)")
+    time.add_argument("--timeout", type=int, default=1200,
+                      help="seconds allowed per cell")
+    time.add_argument("--fast", action="store_true",
+                      help="time the fast mode (LOTTERY_KERAS_FAST=1) instead")
+    time.set_defaults(func=run_time)
+
+
+def run_build(args) -> int:
+    from lottery_keras.course.build import build
+
+    report = build(args.source, args.dest, check=args.check)
+    if args.check:
+        if report.out_of_date:
+            print(f"{args.dest}/ is out of date with {args.source}/:", file=sys.stderr)
+            for path in report.written:
+                state = "differs from" if path.exists() else "missing, generated from"
+                print(f"  {path}  ({state} {args.source}/)", file=sys.stderr)
+            for path in report.removed:
+                print(f"  {path}  (no source in {args.source}/)", file=sys.stderr)
+            print("run `lottery-keras course build` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{args.dest}/ is up to date ({len(report.unchanged)} notebooks)")
+        return 0
+    for path in report.written:
+        print(f"wrote    {path}")
+    for path in report.removed:
+        print(f"removed  {path}  (no source in {args.source}/)")
+    print(f"{len(report.written)} written, {len(report.unchanged)} unchanged, "
+          f"{len(report.removed)} removed")
+    return 0
+
+
+def run_time(args) -> int:
+    from lottery_keras.course.timing import time_notebooks
+
+    return time_notebooks(args.notebooks or None, out=args.out, timeout=args.timeout,
+                          fast=args.fast)

@@ -1,0 +1,155 @@
+"""A round trip through real nbgrader, with the commands the README gives instructors.
+
+In a fresh course folder: `nbgrader db assignment add`, `nbgrader db student add`,
+`nbgrader generate_assignment` (whose release must equal the committed exercises/), submissions
+under submitted/<student>/<assignment>/, `nbgrader autograde`, `nbgrader export`, then the
+scores read back from the gradebook. Per assignment:
+
+* the solution scores full marks,
+* the untouched exercise scores 0,
+* for each graded function, a plausible wrong answer that passes the visible tests but fails
+  the hidden ones scores partial marks: full on the visible-test cell, 0 on the hidden one.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytest.importorskip("nbgrader")
+
+REPO = Path(__file__).resolve().parents[1]
+COURSE_ID = "lottery-keras"
+
+# assignment -> solution grade_id -> (visible-test grade_id, hidden-test grade_id, wrong answer)
+WRONG_ANSWERS = {
+    "01_pruning_in_1989": {
+        "magnitude_scores": ("magnitude_visible_tests", "magnitude_hidden_tests", '''
+def magnitude_scores(weights):
+    """Flips the signs in place: the right values, but the caller's weights are damaged."""
+    weights[weights < 0] *= -1
+    return weights
+'''),
+        "obd_saliency": ("obd_visible_tests", "obd_hidden_tests", '''
+def obd_saliency(weights, hessian_diag):
+    """No shape check: a (3,) curvature broadcasts silently against (2, 3) weights."""
+    return 0.5 * hessian_diag * weights ** 2
+'''),
+        "prune_by_scores": ("prune_visible_tests", "prune_hidden_tests", '''
+def prune_by_scores(scores, masks, fraction, scope="layer"):
+    """Counts the already-pruned weights in the number to prune."""
+    groups = [[n] for n in masks] if scope == "layer" else [list(masks)]
+    new = {}
+    for names in groups:
+        s = np.concatenate([np.ravel(scores[n]) for n in names]).astype(float)
+        m = np.concatenate([np.ravel(masks[n]) for n in names]).astype(float)
+        count = round(fraction * m.size)
+        s[m == 0] = np.inf
+        m[np.argsort(s, kind="stable")[:count]] = 0
+        start = 0
+        for n in names:
+            new[n] = m[start:start + np.size(masks[n])].reshape(np.shape(masks[n]))
+            start += np.size(masks[n])
+    return new
+'''),
+    },
+}
+ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
+
+
+def nbgrader(root: Path, *args: str) -> str:
+    bindir = os.path.dirname(sys.executable)     # nbgrader shells out to alembic from here
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
+               LOTTERY_KERAS_FAST="1")
+    proc = subprocess.run([os.path.join(bindir, "nbgrader"), *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
+def submission(release: Path, answers: dict[str, str]):
+    """The released notebook with the given solution cells answered (by grade_id)."""
+    nb = nbformat.read(release, 4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell.source = answers[grade_id].strip("\n")
+    return nb
+
+
+def solution_answers(assignment: str) -> dict[str, str]:
+    nb = nbformat.read(REPO / "solutions" / f"{assignment}.ipynb", 4)
+    return {c.metadata.nbgrader.grade_id: c.source for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def test_every_graded_function_has_a_wrong_answer():
+    assert ASSIGNMENTS, "no assignments in solutions/"
+    for assignment in ASSIGNMENTS:
+        assert set(solution_answers(assignment)) == set(WRONG_ANSWERS.get(assignment, {})), (
+            f"add a plausible wrong answer for each solution cell of {assignment} to "
+            "WRONG_ANSWERS")
+
+
+def test_round_trip_through_nbgrader(tmp_path):
+    from nbgrader.api import Gradebook
+
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text(
+        f'c = get_config()\nc.CourseDirectory.course_id = "{COURSE_ID}"\n')
+    students: dict[str, dict[str, tuple]] = {}
+    for assignment in ASSIGNMENTS:
+        (root / "source" / assignment).mkdir(parents=True)
+        shutil.copy(REPO / "solutions" / f"{assignment}.ipynb",
+                    root / "source" / assignment / f"{assignment}.ipynb")
+        nbgrader(root, "db", "assignment", "add", assignment)
+        nbgrader(root, "generate_assignment", assignment)
+        release = root / "release" / assignment / f"{assignment}.ipynb"
+        assert release.read_bytes() == (REPO / "exercises" / f"{assignment}.ipynb").read_bytes(), \
+            "nbgrader's release differs from exercises/: run `lottery-keras course build`"
+
+        right = solution_answers(assignment)
+        plan = {"solution": (right, None), "untouched": ({}, None)}
+        for grade_id, (visible, hidden, wrong) in WRONG_ANSWERS[assignment].items():
+            plan[f"wrong_{grade_id}"] = ({**right, grade_id: wrong}, (visible, hidden))
+        for student, (answers, _) in plan.items():
+            folder = root / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(submission(release, answers), folder / f"{assignment}.ipynb")
+        students[assignment] = plan
+
+    for student in sorted({s for plan in students.values() for s in plan}):
+        nbgrader(root, "db", "student", "add", student, "--first-name", student,
+                 "--last-name", "Tester")
+    for assignment in ASSIGNMENTS:
+        nbgrader(root, "autograde", assignment)
+    nbgrader(root, "export")
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
+        for assignment, plan in students.items():
+            for student, (_, wrong) in plan.items():
+                sub = gb.find_submission(assignment, student)
+                grades = {g.name: (g.score, g.max_score) for nb in sub.notebooks
+                          for g in nb.grades}
+                total, full = sub.score, sub.max_score
+                assert full > 0
+                if student == "solution":
+                    assert total == full, grades
+                elif student == "untouched":
+                    assert total == 0, grades
+                else:
+                    visible, hidden = wrong
+                    assert grades[visible][0] == grades[visible][1] > 0, (student, grades)
+                    assert grades[hidden][0] == 0 < grades[hidden][1], (student, grades)
+                    assert total == full - grades[hidden][1], (student, grades)
+
+    rows = list(csv.DictReader((root / "grades.csv").open()))
+    assert {r["student_id"] for r in rows} == {s for plan in students.values() for s in plan}
