@@ -2,8 +2,8 @@
 
 In a fresh course folder: `nbgrader db assignment add`, `nbgrader db student add`,
 `nbgrader generate_assignment` (whose release must equal the committed exercises/), submissions
-under submitted/<student>/<assignment>/, `nbgrader autograde`, `nbgrader export`, then the
-scores read back from the gradebook. Per assignment:
+under submitted/<student>/<assignment>/, `nbgrader autograde`, `nbgrader export`,
+`nbgrader generate_feedback`, then the scores read back from the gradebook. Per assignment:
 
 * the solution scores full marks,
 * the untouched exercise scores 0,
@@ -132,6 +132,9 @@ def test_round_trip_through_nbgrader(tmp_path):
     for assignment in ASSIGNMENTS:
         nbgrader(root, "autograde", assignment)
     nbgrader(root, "export")
+    for assignment in ASSIGNMENTS:
+        nbgrader(root, "generate_feedback", assignment)
+        assert (root / "feedback" / "solution" / assignment / f"{assignment}.html").is_file()
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
         for assignment, plan in students.items():
