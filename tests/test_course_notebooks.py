@@ -53,6 +53,22 @@ def test_exercise_fails_at_first_graded_cell_with_not_implemented(path):
     assert run.failed_cell == graded[0], _failure(run)
 
 
+@pytest.mark.parametrize("path", EXERCISES, ids=_ids(EXERCISES))
+def test_exercise_with_the_answers_filled_in_runs(path, tmp_path):
+    """What a student who answers right gets: the whole exercise runs, visible tests pass."""
+    answers = {c.metadata.nbgrader.grade_id: c.source
+               for c in nbformat.read(REPO / "solutions" / path.name, 4).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.read(path, 4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = answers.pop(cell.metadata.nbgrader.grade_id)
+    assert not answers, f"solution cells missing from {path.name}: {sorted(answers)}"
+    nbformat.write(nb, tmp_path / path.name)
+    run = execute_notebook(tmp_path / path.name, fast=True, timeout=600)
+    assert run.ok, _failure(run)
+
+
 def test_course_time_writes_tables_in_default_mode(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LOTTERY_KERAS_FAST", "1")     # the command must unset it
     folder = tmp_path / "solutions"
