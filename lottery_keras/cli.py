@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = [
     "lottery_keras.info",
     "lottery_keras.course.cli",
+    "lottery_keras.experiment.cli",
 ]
 
 

@@ -1,0 +1,226 @@
+"""Iterative magnitude pruning (IMP) with the LTH controls, resumable unit by unit.
+
+:func:`run` executes an :class:`~lottery_keras.experiment.config.ExperimentConfig` into
+a run directory. Every unit of work ``(level, variant, replicate)`` is a pure function
+of the config and of files already on disk:
+
+* its mask: all ones at level 0; else the previous level's ``lottery`` mask pruned by
+  the magnitude of that unit's trained weights (read back from its ``weights.npz``);
+* its start weights: W0 of the replicate (``models.get(model, seed + replicate)``), the
+  rewind snapshot saved by level 0, or fresh weights for ``reinit``;
+* its data order and random choices: seeds derived from ``(seed, level, variant,
+  replicate)``; TensorFlow op determinism is switched on.
+
+So a run killed at any point and started again redoes at most the unit it was in and
+ends with exactly the numbers of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+
+from lottery_keras import datasets
+from lottery_keras.experiment import run_dir as rd
+from lottery_keras.experiment.config import ExperimentConfig, Unit
+from lottery_keras.experiment.progress import Progress
+
+
+def make_optimizer(config: ExperimentConfig):
+    """A fresh Keras optimizer for the config ("momentum" is SGD with momentum 0.9)."""
+    from lottery_keras._keras import keras
+
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=config.learning_rate)
+    if config.optimizer == "momentum":
+        return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=0.9)
+    return keras.optimizers.SGD(learning_rate=config.learning_rate)
+
+
+def load_data(config: ExperimentConfig, data_dir=None):
+    """The config's dataset with its validation split (seeded by the config's seed)."""
+    return datasets.load(config.dataset, data_dir=data_dir, validation=config.validation, seed=config.seed)
+
+
+class Experiment:
+    """Runs the units of one config in one run directory (see :func:`run`)."""
+
+    def __init__(self, config: ExperimentConfig, out, data, progress: Progress):
+        from lottery_keras import models
+        from lottery_keras._keras import tf
+        from lottery_keras.experiment.metrics import Evaluator
+        from lottery_keras.ticket import Ticket
+
+        tf.config.experimental.enable_op_determinism()
+        self.config = config
+        self.run_dir = rd.RunDir(out)
+        self.data = data
+        self.progress = progress
+        (x, y) = data.train
+        self.steps_per_epoch = math.ceil(len(y) / config.batch_size)
+        self.total = config.iterations_per_level(self.steps_per_epoch)
+        self.ticket = Ticket(models.get(config.model, seed=config.model_seed(0)))
+        self.ticket.compile(optimizer=make_optimizer(config), loss="sparse_categorical_crossentropy")
+        self._w0 = self.ticket.snapshots["init"]
+        n = min(config.train_eval_size, len(y))
+        self.evaluator = Evaluator(self.ticket.model, {
+            "train": (x[:n], y[:n]), "validation": data.validation, "test": data.test})
+        self._masks: dict = {}  # (level, replicate) -> IMP mask, computed once per process
+
+    # --- state read back from disk ---------------------------------------------------
+
+    def _init_snapshot(self, replicate: int):
+        """W0 of a replicate: read from the run dir, or built from its seed and saved there."""
+        from lottery_keras import models, snapshot
+
+        path = self.run_dir.replicate_dir(replicate) / "init.npz"
+        if path.is_file():
+            return rd.load_snapshot(path)
+        if replicate == 0:
+            snap = self._w0
+        else:
+            snap = snapshot.take(models.get(self.config.model, seed=self.config.model_seed(replicate)), 0)
+        rd.save_snapshot(path, snap)
+        return snap
+
+    def _rewind_path(self, replicate: int):
+        return self.run_dir.replicate_dir(replicate) / f"rewind_{self.config.rewind_name}.npz"
+
+    def imp_mask(self, level: int, replicate: int) -> dict:
+        """The IMP mask of a level: the previous lottery unit's mask pruned by its trained weights."""
+        key = (level, replicate)
+        if key not in self._masks:
+            ticket = self.ticket
+            if level == 0:
+                mask = {name: np.ones_like(m) for name, m in ticket.masks.items()}
+            else:
+                prev = self.run_dir.unit_dir(Unit(level - 1, "lottery", replicate))
+                from lottery_keras import snapshot
+
+                ticket.set_masks(rd.load_masks(prev / "mask.npz"))
+                snapshot.restore(ticket.model, rd.load_snapshot(prev / "weights.npz"))
+                c = self.config
+                if c.scope == "layerwise":
+                    fraction = ticket.lth_rates(dense=c.rate, conv=c.conv_rate, output=c.output_rate)
+                else:
+                    fraction = c.rate
+                ticket.prune(fraction, scope=c.scope)
+                mask = ticket.masks
+            self._masks = {k: v for k, v in self._masks.items() if k[0] >= level - 1}
+            self._masks[key] = mask
+        return self._masks[key]
+
+    # --- one unit ----------------------------------------------------------------------
+
+    def run_unit(self, unit: Unit, position: int = 1, count: int = 1) -> dict:
+        """Train one unit from its state on disk; write its files (result.json last)."""
+        from lottery_keras import snapshot
+        from lottery_keras.experiment.metrics import HISTORY_COLUMNS, IterationMetrics, early_stop
+
+        started = time.monotonic()
+        c, t = self.config, self.ticket
+        init = self._init_snapshot(unit.replicate)
+        mask = self.imp_mask(unit.level, unit.replicate)
+        t.snapshots = {"init": init}
+        if unit.level > 0 and c.rewind_name != "init":
+            t.snapshots[c.rewind_name] = rd.load_snapshot(self._rewind_path(unit.replicate))
+        t.set_masks(mask)
+        t.rewind("init")
+        if unit.variant == "reinit":
+            t.reinitialize(c.variant_seed(unit))
+        else:
+            if unit.variant == "random_mask":
+                t.randomize_masks(c.variant_seed(unit))
+            t.rewind("init" if unit.level == 0 else c.rewind_name)
+        start = t.iteration
+        capture = c.rewind if unit.level == 0 else None
+
+        self.progress.unit_start(unit, start, self.total, position, count)
+        metrics = IterationMetrics(self.evaluator, c.eval_every,
+                                   start=start, stop_at=self.total, on_record=self.progress.record)
+        x, y = self.data.train
+        epochs = math.ceil((self.total - start) / self.steps_per_epoch)
+        t.fit(x, y, batch_size=c.batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=[metrics],
+              seed=c.fit_seed(unit), rewind_point=capture)
+        self.progress.unit_end()
+        if t.iteration != self.total:  # pragma: no cover - a Keras change would show here
+            raise RuntimeError(f"{unit.name}: trained to iteration {t.iteration}, expected {self.total}")
+
+        folder = self.run_dir.unit_dir(unit)
+        records = metrics.records
+        rd.save_masks(folder / "mask.npz", t.masks)
+        rd.write_csv(folder / "history.csv", records, list(HISTORY_COLUMNS))
+        rd.save_snapshot(folder / "weights.npz", snapshot.take(t.model, t.iteration))
+        if capture is not None and c.rewind_name != "init":
+            rd.save_snapshot(self._rewind_path(unit.replicate), t.snapshots[c.rewind_name])
+        best, last = early_stop(records), records[-1]
+        remaining = t.remaining()
+        row = {
+            "level": unit.level, "variant": unit.variant, "replicate": unit.replicate,
+            "remaining": remaining.overall, "start_iteration": start, "iterations": self.total - start,
+            **{k: last[k] for k in ("test_accuracy", "test_loss", "validation_accuracy", "validation_loss",
+                                    "train_accuracy", "train_loss")},
+            "early_stop_iteration": best["iteration"],
+            "early_stop_test_accuracy": best["test_accuracy"],
+            "early_stop_validation_accuracy": best["validation_accuracy"],
+            "early_stop_validation_loss": best["validation_loss"],
+            **{f"remaining_{name}": share for name, share in remaining.per_layer.items()},
+        }
+        rd.write_json(folder / "timing.json", {"seconds": round(time.monotonic() - started, 3)})
+        rd.write_json(folder / rd.RESULT, row)
+        return row
+
+
+def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool = True) -> list[dict]:
+    """Run (or resume) `config` into the folder `out`; returns the results rows.
+
+    A folder that already holds this experiment is resumed from its last finished unit;
+    a finished one is left alone; one holding a different experiment is refused with
+    a ValueError. `progress`: a :class:`Progress`, True (print), or False (silent).
+    """
+    if not isinstance(progress, Progress):
+        progress = Progress(quiet=not progress)
+    run_dir = rd.RunDir(out)
+    resuming = run_dir.check(config)
+    units = config.units()
+    if resuming:
+        run_dir.clean_temp()
+        todo = [u for u in units if not run_dir.done(u)]
+        if not todo:
+            if _units_in_results(run_dir) != len(units):  # killed after the last unit, before the summary
+                run_dir.write_results(config)
+            progress.line(f"{run_dir.path}: experiment already complete ({len(units)} of {len(units)} units); "
+                          f"nothing to do. See: lottery-keras report {run_dir.path}")
+            return run_dir.rows(config)
+    else:
+        todo = units
+    data = load_data(config, data_dir)
+    config.check_schedule(math.ceil(len(data.train[1]) / config.batch_size))
+    run_dir.create(config)
+    if resuming:
+        progress.line(f"{run_dir.path}: resuming, {len(units) - len(todo)} of {len(units)} units already done")
+    else:
+        progress.line(f"{run_dir.path}: {config.model} on {config.dataset}, levels 0..{config.levels}, "
+                      f"variants {', '.join(config.variants)}, {config.replicates} replicate(s): {len(units)} units")
+    experiment = Experiment(config, out, data, progress)
+    done_before = len(units) - len(todo)
+    for i, unit in enumerate(todo):
+        experiment.run_unit(unit, done_before + i + 1, len(units))
+        rows = run_dir.write_results(config)
+        level_units = [u for u in units if u.level == unit.level]
+        if unit == level_units[-1]:
+            progress.level_end(unit.level, config.levels, [r for r in rows if r["level"] == unit.level],
+                               config.variants)
+    progress.line(f"done in {progress.elapsed():.0f} s: {run_dir.path / 'results.csv'}; "
+                  f"plots: lottery-keras report {run_dir.path}")
+    return run_dir.rows(config)
+
+
+def _units_in_results(run_dir: rd.RunDir) -> int | None:
+    try:
+        return json.loads((run_dir.path / "results.json").read_text(encoding="utf-8"))["units_done"]
+    except (OSError, ValueError, KeyError):
+        return None

@@ -1,0 +1,277 @@
+"""Plots and a table of a run directory: what a person would put on a slide.
+
+:func:`make_report` writes, into ``DIR/report/`` by default:
+
+* ``accuracy.png``: test accuracy vs % of weights remaining, per variant, at the end of
+  training and at early stopping (log x axis, sparsity growing to the right; line =
+  mean over replicates, band = min..max);
+* ``early_stop.png``: the early-stopping iteration (minimum validation loss) vs % remaining;
+* ``learning_curves.png``: test accuracy over training at a few levels, one panel per variant;
+* ``table.txt``: the printed table.
+
+Level 0 (the dense network) is trained once per replicate and is the first point of
+every variant's curve. Uses matplotlib's object API (no pyplot, no backend switch).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from lottery_keras.experiment import run_dir as rd
+from lottery_keras.experiment.config import VARIANTS, ExperimentConfig, Unit
+
+COLORS = {"lottery": "#1f77b4", "reinit": "#d62728", "random_mask": "#2ca02c"}
+MARKERS = {"lottery": "o", "reinit": "s", "random_mask": "^"}
+PAPER_REMAINING = (100.0, 51.3, 21.1, 7.0, 3.6)  # levels the LTH paper's Figure 3 shows for LeNet
+MODEL_NAMES = {"lenet_300_100": "LeNet-300-100", "conv2": "Conv-2", "conv4": "Conv-4", "conv6": "Conv-6"}
+
+
+def variant_label(variant: str, config: ExperimentConfig) -> str:
+    if variant == "lottery":
+        return "winning ticket (IMP, rewound to " + ("init)" if config.rewind_name == "init" else
+                                                     f"{config.rewind_name})")
+    if variant == "reinit":
+        return "same mask, random re-init"
+    return "random mask, same sparsity"
+
+
+# --- aggregation -------------------------------------------------------------------
+
+def summarize(rows: Sequence[dict], variants: Sequence[str] = VARIANTS) -> dict:
+    """{variant: [per-level dict]} with mean/min/max over replicates; level 0 in every variant.
+
+    Each per-level dict has ``level``, ``remaining`` (%), ``n`` and, for each metric
+    (test_accuracy, early_stop_test_accuracy, early_stop_iteration), ``<metric>`` (mean),
+    ``<metric>_min`` and ``<metric>_max``; accuracies in %.
+    """
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row["level"], row["variant"])].append(row)
+    out = {}
+    for variant in variants:
+        points = []
+        for level in sorted({lv for lv, _ in groups}):
+            group = groups.get((level, "lottery" if level == 0 else variant))
+            if not group:
+                continue
+            point = {"level": level, "remaining": 100 * group[0]["remaining"], "n": len(group)}
+            for metric, scale in (("test_accuracy", 100), ("early_stop_test_accuracy", 100),
+                                  ("early_stop_iteration", 1), ("validation_accuracy", 100)):
+                values = np.array([r[metric] for r in group], dtype=float) * scale
+                point[metric], point[f"{metric}_min"], point[f"{metric}_max"] = \
+                    float(values.mean()), float(values.min()), float(values.max())
+            points.append(point)
+        if len(points) > 1 or (points and variant == "lottery"):
+            out[variant] = points
+    return out
+
+
+def _cell(point, metric, fmt) -> str:
+    text = format(point[metric], fmt)
+    if point["n"] > 1:
+        text += f" [{format(point[metric + '_min'], fmt)}..{format(point[metric + '_max'], fmt)}]"
+    return text
+
+
+def table(config: ExperimentConfig, rows: Sequence[dict]) -> str:
+    """A plain-text table: one line per level and variant (mean [min..max] over replicates)."""
+    summary = summarize(rows, config.variants)
+    replicates = max((p["n"] for ps in summary.values() for p in ps), default=0)
+    head = ("level", "remaining", "variant", "test acc (end)", "early-stop it", "test acc (early stop)")
+    lines = []
+    for level in range(config.levels + 1):
+        for variant in config.variants:
+            point = next((p for p in summary.get(variant, []) if p["level"] == level), None)
+            if point is None or (level == 0 and variant != "lottery"):
+                continue
+            lines.append((str(level), f"{point['remaining']:.1f}%", "dense" if level == 0 else variant,
+                          _cell(point, "test_accuracy", ".2f"), _cell(point, "early_stop_iteration", ".0f"),
+                          _cell(point, "early_stop_test_accuracy", ".2f")))
+    widths = [max(len(h), *(len(r[i]) for r in lines)) if lines else len(h) for i, h in enumerate(head)]
+    fmt = "  ".join(f"{{:{'<' if i == 2 else '>'}{w}}}" for i, w in enumerate(widths))
+    note = f"accuracies in %; {replicates} replicate(s)" + (", mean [min..max]" if replicates > 1 else "")
+    return "\n".join([fmt.format(*head), *(fmt.format(*r) for r in lines), note]) + "\n"
+
+
+# --- plots -------------------------------------------------------------------------
+
+def _figure(width=7.5, height=4.6, ncols=1, sharey=False):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    axes = fig.subplots(1, ncols, sharey=sharey, squeeze=False)[0]
+    return fig, axes
+
+
+def _save(fig, path: Path) -> Path:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    rd.atomic_write(path, lambda f: f.write(buf.getvalue()))
+    return path
+
+
+def _remaining_axis(ax, remaining: Sequence[float]) -> None:
+    """Log x axis of % remaining, inverted (sparser to the right), ticks at the levels."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    ax.set_xscale("log")
+    values = sorted(set(remaining), reverse=True)
+    ticks = []
+    for v in values:  # keep ticks apart by a factor of >= 1.45 so labels do not collide
+        if not ticks or ticks[-1] / v >= 1.45:
+            ticks.append(v)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([f"{v:.3g}" for v in ticks])
+    lo, hi = min(values), max(values)
+    ax.set_xlim(hi * 1.12, lo / 1.12)
+    ax.set_xlabel("weights remaining (%, log scale)")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def _title(config: ExperimentConfig, rows, what: str) -> str:
+    done, total = len(rows), len(config.units())
+    partial = "" if done == total else f" (partial: {done} of {total} units)"
+    return f"{MODEL_NAMES.get(config.model, config.model)} on {config.dataset}: {what}{partial}"
+
+
+def _iterations_text(config: ExperimentConfig, rows) -> str:
+    total = max((r["start_iteration"] + r["iterations"] for r in rows), default=0)
+    return f"{total:,} iterations per level"
+
+
+def plot_accuracy(config, rows, path) -> Path:
+    summary = summarize(rows, config.variants)
+    fig, axes = _figure(11, 4.6, ncols=2, sharey=True)
+    panels = (("test_accuracy", f"at the end of training ({_iterations_text(config, rows)})"),
+              ("early_stop_test_accuracy", "at early stopping (minimum validation loss)"))
+    all_remaining = [p["remaining"] for ps in summary.values() for p in ps]
+    dense = summary.get("lottery", [{}])[0]
+    for ax, (metric, subtitle) in zip(axes, panels, strict=True):
+        for variant, points in summary.items():
+            x = [p["remaining"] for p in points]
+            ax.plot(x, [p[metric] for p in points], marker=MARKERS[variant], ms=4, color=COLORS[variant],
+                    label=variant_label(variant, config))
+            if any(p["n"] > 1 for p in points):
+                ax.fill_between(x, [p[f"{metric}_min"] for p in points], [p[f"{metric}_max"] for p in points],
+                                color=COLORS[variant], alpha=0.18, lw=0)
+        if dense:
+            ax.axhline(dense[metric], color="grey", ls=":", lw=1, label="dense network (level 0)")
+        _remaining_axis(ax, all_remaining)
+        ax.set_title(subtitle, fontsize=10)
+        ax.set_ylabel("test accuracy (%)")
+        ax.tick_params(labelleft=True)
+    replicates = max((p["n"] for ps in summary.values() for p in ps), default=1)
+    title = f"line: mean of {replicates} replicates, shading: min to max" if replicates > 1 else None
+    axes[0].legend(loc="lower left", fontsize=8, title=title, title_fontsize=8)
+    fig.suptitle(_title(config, rows, "test accuracy as pruning proceeds"), fontsize=12)
+    return _save(fig, path)
+
+
+def plot_early_stop(config, rows, path) -> Path:
+    summary = summarize(rows, config.variants)
+    fig, axes = _figure(7.5, 4.6)
+    ax = axes[0]
+    for variant, points in summary.items():
+        x = [p["remaining"] for p in points]
+        ax.plot(x, [p["early_stop_iteration"] for p in points], marker=MARKERS[variant], ms=4,
+                color=COLORS[variant], label=variant_label(variant, config))
+        if any(p["n"] > 1 for p in points):
+            ax.fill_between(x, [p["early_stop_iteration_min"] for p in points],
+                            [p["early_stop_iteration_max"] for p in points], color=COLORS[variant], alpha=0.18,
+                            lw=0)
+    _remaining_axis(ax, [p["remaining"] for ps in summary.values() for p in ps])
+    ax.set_ylabel("early-stopping iteration")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    ax.set_title(f"iteration of minimum validation loss (evaluated every {config.eval_every} iterations)",
+                 fontsize=9)
+    fig.suptitle(_title(config, rows, "early-stopping iteration"), fontsize=12)
+    return _save(fig, path)
+
+
+def pick_levels(config: ExperimentConfig, rows, count: int = 5) -> list[int]:
+    """Up to `count` levels whose % remaining is nearest the paper's 100, 51.3, 21.1, 7.0, 3.6."""
+    remaining = {r["level"]: 100 * r["remaining"] for r in rows if r["variant"] == "lottery"}
+    picked = []
+    for target in PAPER_REMAINING:
+        if not remaining:
+            break
+        level = min(remaining, key=lambda lv: abs(math.log(remaining[lv] / target)))
+        if level not in picked:
+            picked.append(level)
+    if len(picked) < min(count, len(remaining)):  # short runs: spread over what there is
+        levels = sorted(remaining)
+        picked = sorted({levels[round(i * (len(levels) - 1) / (count - 1))] for i in range(count)})
+    return sorted(picked)[:count]
+
+
+def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Path:
+    from matplotlib import colormaps
+
+    levels = sorted(levels) if levels else pick_levels(config, rows)
+    done = {(r["level"], r["variant"], r["replicate"]): r for r in rows}
+    variants = [v for v in config.variants if any(k[1] == v and k[0] > 0 for k in done)] or ["lottery"]
+    fig, axes = _figure(4.2 * len(variants) + 0.8, 4.4, ncols=len(variants), sharey=True)
+    cmap = colormaps["viridis"]
+    low = 100.0
+    for ax, variant in zip(axes, variants, strict=True):
+        for i, level in enumerate(levels):
+            v = "lottery" if level == 0 else variant
+            reps = [k for k in done if k[0] == level and k[1] == v]
+            if not reps:
+                continue
+            histories = [run.history(Unit(*k)) for k in sorted(reps)]
+            length = min(len(h) for h in histories)
+            its = [h["iteration"] for h in histories[0][:length]]
+            acc = np.mean([[100 * h["test_accuracy"] for h in hist[:length]] for hist in histories], axis=0)
+            settled = [a for it, a in zip(its, acc, strict=True) if it >= its[0] + 0.15 * (its[-1] - its[0])]
+            low = min(low, *(settled or acc))
+            remaining = 100 * done[reps[0]]["remaining"]
+            ax.plot(its, acc, color=cmap(i / max(len(levels) - 1, 1) * 0.9),
+                    label=f"level {level}: {remaining:.3g}% remaining")
+        ax.set_title(variant_label(variant, config), fontsize=10)
+        ax.set_xlabel("training iteration")
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelleft=True)
+    axes[0].set_ylabel("test accuracy (%)")
+    axes[0].set_ylim(max(0.0, low - 1.0), None)
+    axes[0].legend(fontsize=8, loc="lower right")
+    mean = " (mean over replicates)" if config.replicates > 1 else ""
+    fig.suptitle(_title(config, rows, f"test accuracy during training{mean}"), fontsize=12)
+    return _save(fig, path)
+
+
+def make_report(path, out=None, levels=None, echo: bool = False) -> dict:
+    """Write the plots and table of the run directory `path`; returns {name: file path}.
+
+    `out`: folder for the files (default ``path/report``); `levels`: the levels whose
+    learning curves to draw (default :func:`pick_levels`); `echo`: print the table.
+    """
+    config, rows = rd.load_results(path)
+    if not rows:
+        raise ValueError(f"{path} has no finished units yet; run `lottery-keras run` first")
+    unknown = sorted(set(levels or []) - {r["level"] for r in rows})
+    if unknown:
+        raise ValueError(f"no finished units at level(s) {unknown}; finished levels are "
+                         f"{sorted({r['level'] for r in rows})}")
+    out = Path(out) if out is not None else Path(path) / "report"
+    text = table(config, rows)
+    files = {
+        "accuracy": plot_accuracy(config, rows, out / "accuracy.png"),
+        "early_stop": plot_early_stop(config, rows, out / "early_stop.png"),
+        "learning_curves": plot_learning_curves(config, rows, rd.RunDir(path), out / "learning_curves.png", levels),
+    }
+    rd.write_text(out / "table.txt", text)
+    files["table"] = out / "table.txt"
+    if echo:
+        print(_title(config, rows, f"{len(rows)} units"))
+        print(text, end="")
+        print("plots: " + ", ".join(str(p) for k, p in files.items() if k != "table"))
+    return files

@@ -1,0 +1,271 @@
+"""A run directory: atomic files, the config guard, and which units of work are done.
+
+Layout (``DIR`` is what ``--out`` names)::
+
+    DIR/config.json                       the experiment (written first; a rerun must match it)
+    DIR/replicate_0/init.npz              W0 of replicate 0 (all weights)
+    DIR/replicate_0/rewind_500it.npz      the rewind point captured in level 0 (late rewinding only)
+    DIR/level_03/lottery_r0/mask.npz      that unit's masks, uint8 {layer: 0/1}
+    DIR/level_03/lottery_r0/history.csv   metrics every `eval_every` iterations
+    DIR/level_03/lottery_r0/weights.npz   the trained weights at the end of training
+    DIR/level_03/lottery_r0/timing.json   wall time (kept out of the results: it never repeats)
+    DIR/level_03/lottery_r0/result.json   the unit's results row, written last: the unit is done
+    DIR/results.csv, DIR/results.json     one row per finished unit, in run order
+
+Every file goes to a temporary name in the same folder, is flushed and fsynced, then
+``os.replace``-d over the real name (and the folder fsynced), so a reader, or a run
+killed at any moment, sees either the old file or the new one, never a torn one.
+A unit counts as done only once its ``result.json`` exists; a killed unit is redone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from lottery_keras.experiment.config import ExperimentConfig, Unit
+
+CONFIG = "config.json"
+RESULT = "result.json"
+RESULT_COLUMNS = (
+    "level", "variant", "replicate", "remaining", "start_iteration", "iterations",
+    "test_accuracy", "test_loss", "validation_accuracy", "validation_loss", "train_accuracy", "train_loss",
+    "early_stop_iteration", "early_stop_test_accuracy", "early_stop_validation_accuracy",
+    "early_stop_validation_loss",
+)
+_TMP_SUFFIX = ".tmp"
+
+
+# --- atomic writes -----------------------------------------------------------------
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, write: Callable, binary: bool = True) -> None:
+    """Call ``write(fileobj)`` on a temporary file, fsync it, and move it over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_text(path, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text), binary=False)
+
+
+def write_json(path, data) -> None:
+    write_text(path, json.dumps(data, indent=2, allow_nan=True) + "\n")
+
+
+def write_npz(path, arrays: Mapping[str, np.ndarray]) -> None:
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+
+
+def read_npz(path) -> dict:
+    with np.load(path, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def write_csv(path, rows: Iterable[Mapping], columns: list[str]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_value(row.get(k)) for k in columns})
+    write_text(path, buf.getvalue())
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return [{k: _parse_value(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back to the same float
+    return value
+
+
+def _parse_value(text: str):
+    if text == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+# --- snapshots and masks on disk ---------------------------------------------------
+
+def save_masks(path, masks: Mapping[str, np.ndarray]) -> None:
+    write_npz(path, {name: np.asarray(m).astype(np.uint8) for name, m in masks.items()})
+
+
+def load_masks(path) -> dict:
+    return {name: m.astype(np.float32) for name, m in read_npz(path).items()}
+
+
+def save_snapshot(path, snap) -> None:
+    """A :class:`lottery_keras.snapshot.Snapshot` as ``{"layer/index": array, "iteration": n}``."""
+    arrays = {f"{name}/{i}": np.asarray(v) for name, ws in snap.weights.items() for i, v in enumerate(ws)}
+    arrays["iteration"] = np.asarray(snap.iteration, dtype=np.int64)
+    write_npz(path, arrays)
+
+
+def load_snapshot(path):
+    from lottery_keras.snapshot import Snapshot
+
+    arrays = read_npz(path)
+    iteration = int(arrays.pop("iteration"))
+    weights: dict = {}
+    for key in sorted(arrays, key=lambda k: (k.rsplit("/", 1)[0], int(k.rsplit("/", 1)[1]))):
+        name = key.rsplit("/", 1)[0]
+        weights.setdefault(name, []).append(arrays[key])
+    return Snapshot(iteration=iteration, weights=weights)
+
+
+# --- the run directory -------------------------------------------------------------
+
+class RunDir:
+    """One experiment's folder: its config, its units, its results."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    # config guard
+
+    def stored_config(self) -> ExperimentConfig | None:
+        """The config this folder was started with, or None for a new or empty folder.
+
+        Raises ValueError if the folder is a file, holds something else, or has an
+        unreadable config.
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"{self.path} is a file, not a run directory; choose another --out")
+        config_file = self.path / CONFIG
+        if not config_file.is_file():
+            if self.path.is_dir() and any(p for p in self.path.iterdir() if not p.name.endswith(_TMP_SUFFIX)):
+                raise ValueError(f"{self.path} already exists and is not an experiment run directory "
+                                 f"(it has no {CONFIG}); choose a new or empty folder for --out")
+            return None
+        try:
+            return ExperimentConfig.from_json(config_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as err:
+            raise ValueError(f"{config_file} cannot be read as an experiment config ({err}); "
+                             "choose another --out") from None
+
+    def check(self, config: ExperimentConfig) -> bool:
+        """True if the folder already belongs to `config` (resume); False if it is new.
+
+        A folder holding a different experiment is refused with a ValueError that lists
+        the differences: runs are never mixed.
+        """
+        stored = self.stored_config()
+        if stored is None:
+            return False
+        if stored != config:
+            diffs = "; ".join(config.differences(stored))
+            raise ValueError(f"{self.path} holds a different experiment ({diffs}; given vs stored). "
+                             "Use another --out, or delete the folder to start over")
+        return True
+
+    def create(self, config: ExperimentConfig) -> None:
+        """Make the folder and write config.json (no-op if it is already there)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not (self.path / CONFIG).is_file():
+            write_text(self.path / CONFIG, config.to_json())
+            _fsync_dir(self.path.parent)
+
+    def clean_temp(self) -> int:
+        """Remove temporary files left by a killed run; returns how many."""
+        count = 0
+        for tmp in self.path.rglob(f".*{_TMP_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                count += 1
+        return count
+
+    # units
+
+    def unit_dir(self, unit: Unit) -> Path:
+        return self.path / unit.name
+
+    def replicate_dir(self, replicate: int) -> Path:
+        return self.path / f"replicate_{replicate}"
+
+    def done(self, unit: Unit) -> bool:
+        return (self.unit_dir(unit) / RESULT).is_file()
+
+    def result(self, unit: Unit) -> dict:
+        return json.loads((self.unit_dir(unit) / RESULT).read_text(encoding="utf-8"))
+
+    def history(self, unit: Unit) -> list[dict]:
+        return read_csv(self.unit_dir(unit) / "history.csv")
+
+    def rows(self, config: ExperimentConfig) -> list[dict]:
+        """Result rows of the finished units, in run order."""
+        return [self.result(u) for u in config.units() if self.done(u)]
+
+    def write_results(self, config: ExperimentConfig) -> list[dict]:
+        """Rewrite results.csv and results.json from the finished units."""
+        rows = self.rows(config)
+        layers = [k for k in (rows[0] if rows else {}) if k.startswith("remaining_")]
+        columns = list(RESULT_COLUMNS) + layers
+        write_csv(self.path / "results.csv", rows, columns)
+        units = config.units()
+        write_json(self.path / "results.json", {
+            "config": config.to_dict(),
+            "units_done": len(rows),
+            "units_total": len(units),
+            "columns": columns,
+            "rows": [{k: _json_float(r.get(k)) for k in columns} for r in rows],
+        })
+        return rows
+
+
+def _json_float(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def load_results(path) -> tuple[ExperimentConfig, list[dict]]:
+    """(config, finished rows) of a run directory, read from its units."""
+    run = RunDir(path)
+    if not (run.path / CONFIG).is_file():
+        raise FileNotFoundError(f"{run.path} is not an experiment run directory (no {CONFIG})")
+    config = run.stored_config()
+    return config, run.rows(config)
