@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from lottery_keras.experiment.config import DATASETS, MODELS, OPTIMIZERS, SCOPES, VARIANTS, ExperimentConfig
@@ -163,7 +164,12 @@ def run_command(args) -> int:
     from lottery_keras.experiment.imp import run
     from lottery_keras.experiment.progress import Progress
 
-    run(config, args.out, data_dir=args.data_dir, progress=Progress(quiet=args.quiet))
+    try:
+        run(config, args.out, data_dir=args.data_dir, progress=Progress(quiet=args.quiet))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; run the same command again to continue from the last finished unit in {args.out}",
+              file=sys.stderr)
+        return 130
     return 0
 
 
