@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "datasets", "models", "masks", "scoring", "snapshot", "pruned_model", "ticket",
-    "reinitialize", "random_mask", "rewind_point", "rates",
+    "reinitialize", "random_mask", "rewind_point", "rates", "gradients", "snip", "grasp",
+    "synflow", "early_bird", "interpolation",
 }
 _ATTRIBUTES = {"Ticket": "ticket"}
 

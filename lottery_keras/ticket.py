@@ -185,20 +185,34 @@ class Ticket:
             raise ValueError(f"no snapshot {name!r}; this ticket has {sorted(self.snapshots)} "
                              "(fit(..., rewind_point=...) captures one)")
         snap = self.snapshots[name]
-        snapshot.restore(self.model, snap)
-        pruned_model.apply_masks(self.model)
+        self.restore_weights(snap)
         self.iteration = snap.iteration
         self.epoch = 0
         self._compile()
 
-    def reinitialize(self, seed: int) -> None:
+    def take_snapshot(self, name: str) -> snapshot.Snapshot:
+        """Store the current weights as snapshot `name` (e.g. the end of a training run)."""
+        self.snapshots[name] = snapshot.take(self.model, self.iteration)
+        return self.snapshots[name]
+
+    def restore_weights(self, snap: snapshot.Snapshot) -> None:
+        """Weights <- snapshot * mask, exactly (optimizer and iteration untouched)."""
+        snapshot.restore(self.model, snap)
+        pruned_model.apply_masks(self.model)
+
+    def reinitialize(self, seed: int, keep_sign: bool = False) -> None:
         """Same masks, fresh weights from each layer's own initializers with a new seed
-        (the LTH "random re-initialisation" control). Stored as snapshot "reinit"."""
+        (the LTH "random re-initialisation" control). With ``keep_sign=True`` each fresh
+        weight takes the sign of its W0 (Zhou et al. 2019, "Deconstructing Lottery
+        Tickets"). Stored as snapshot "reinit"."""
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an int, got {seed!r}")
         fresh = reinitialize.fresh_weights(self.model, int(seed))
+        w0 = self.snapshots["init"].weights
         for name, wrapper in pruned_model.prunable_layers(self.model).items():
             kernel, bias = fresh[name]
+            if keep_sign:
+                kernel = np.abs(kernel) * np.sign(w0[name][0])
             wrapper.layer.kernel.assign(kernel)
             if bias is not None:
                 wrapper.layer.bias.assign(bias)

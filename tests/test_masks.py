@@ -1,5 +1,7 @@
 """Mask arithmetic (pure numpy): counts, monotonic shrinking, scopes, bad input."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -40,7 +42,7 @@ def test_masks_only_shrink_over_rounds_and_count_only_alive_weights():
             assert new[n].sum() == expected_left
         m = new
         alive.append(sum(v.sum() for v in m.values()))
-    assert all(a > b for a, b in zip(alive, alive[1:]))
+    assert all(a > b for a, b in itertools.pairwise(alive))
 
 
 def test_pruned_weights_are_not_counted_even_if_they_score_lowest():

@@ -13,7 +13,7 @@ def _weights(model):
 @pytest.mark.parametrize("name", lk.models.NAMES)
 def test_same_seed_same_weights_other_seed_other_weights(name):
     a, b, c = (_weights(lk.models.get(name, seed=s)) for s in (0, 0, 1))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(a[0], c[0])
 
 
