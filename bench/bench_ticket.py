@@ -45,7 +45,7 @@ def epoch_times(epochs: int) -> dict:
             times[name].append(time.perf_counter() - start)
     median = {name: float(np.median(t)) for name, t in times.items()}
     return {
-        "model": "lenet_300_100", "dataset": "mnist-mini", "train_examples": int(len(x)), "batch_size": 60,
+        "model": "lenet_300_100", "dataset": "mnist-mini", "train_examples": len(x), "batch_size": 60,
         "epochs_timed": epochs, "seconds_per_epoch": median,
         "all_seconds": times, "ratio_ticket_over_plain": median["ticket"] / median["plain"],
         "target_ratio": 1.15, "tensorflow": tf.__version__,

@@ -37,12 +37,12 @@ def test_subclassed_model_is_refused_with_advice():
 
     net = Net()
     net(np.zeros((1, 4), np.float32))
-    with pytest.raises(TypeError, match="subclassed.*Sequential or functional"):
+    with pytest.raises(TypeError, match=r"subclassed.*Sequential or functional"):
         lk.Ticket(net)
 
 
 def test_non_model_and_model_without_prunable_layers():
-    with pytest.raises(TypeError, match="tf_keras.Model"):
+    with pytest.raises(TypeError, match=r"tf_keras\.Model"):
         lk.Ticket("lenet")
     flat = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten()])
     with pytest.raises(ValueError, match="no Dense or Conv2D"):
@@ -53,7 +53,7 @@ def test_nan_weights_are_refused():
     model = lk.models.lenet_300_100()
     kernel = model.get_layer("dense_100").kernel
     kernel.assign(np.where(np.arange(kernel.shape[1]) == 0, np.nan, kernel.numpy()))
-    with pytest.raises(ValueError, match="dense_100.*NaN"):
+    with pytest.raises(ValueError, match=r"dense_100.*NaN"):
         lk.Ticket(model)
 
 

@@ -38,5 +38,5 @@ def test_conv_nets_have_the_papers_layers(name, convs):
 
 
 def test_unknown_model_name():
-    with pytest.raises(ValueError, match="unknown model 'lenet5'.*lenet_300_100"):
+    with pytest.raises(ValueError, match=r"unknown model 'lenet5'.*lenet_300_100"):
         lk.models.get("lenet5")

@@ -100,7 +100,8 @@ def test_error_barrier_and_interpolation_end_points():
     b = t.take_snapshot("b")
     mid = interpolate(a, b, 0.25)
     np.testing.assert_allclose(mid.weights["hidden"][0], 0.75 * a.weights["hidden"][0] + 0.25 * b.weights["hidden"][0])
-    assert all(np.array_equal(x, y) for x, y in zip(interpolate(a, b, 0.0).weights["out"], a.weights["out"], strict=True))
+    start = interpolate(a, b, 0.0).weights["out"]
+    assert all(np.array_equal(x, y) for x, y in zip(start, a.weights["out"], strict=True))
 
 
 def test_linear_path_on_real_data_restores_the_ticket():
