@@ -20,30 +20,38 @@ from pathlib import Path
 def mobilenet_tiny(seed: int = 0, num_classes: int = 10, input_shape=(28, 28), width: int = 32):
     """MobileNet-style classifier for 28x28 grey images in the XNNPACK sparse pattern:
     grey to 3 channels, pad 1 + conv 3x3 stride 2 (3 -> width), three depthwise-3x3 +
-    pointwise-1x1 blocks (one with stride 2), global average pooling, dense softmax."""
+    pointwise-1x1 blocks (one with stride 2), global average pooling, dense softmax.
+    Every convolution is followed by batch normalisation and ReLU (folded into the
+    convolution when converted to TFLite); without them it does not train."""
     from lottery_keras._keras import keras
 
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         raise ValueError(f"width must be an int >= 1, got {width!r}")
     init = keras.initializers.GlorotNormal
     layers = keras.layers
+
+    def bn_relu(x, name):
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        return layers.ReLU(name=f"{name}_relu")(x)
+
     inputs = keras.Input(shape=input_shape)
     x = inputs if len(input_shape) == 3 else layers.Reshape((*input_shape, 1), name="add_channel")(inputs)
     if x.shape[-1] == 1:
         x = layers.Concatenate(name="grey_to_rgb")([x, x, x])
     x = layers.ZeroPadding2D(1, name="pad0")(x)
-    x = layers.Conv2D(width, 3, strides=2, padding="valid", activation="relu", name="stem",
-                      kernel_initializer=init(seed=seed))(x)
+    x = layers.Conv2D(width, 3, strides=2, padding="valid", name="stem", kernel_initializer=init(seed=seed))(x)
+    x = bn_relu(x, "stem")
     for i, (filters, stride) in enumerate([(width * 2, 1), (width * 4, 2), (width * 4, 1)], start=1):
         if stride == 1:
-            x = layers.DepthwiseConv2D(3, padding="same", activation="relu", name=f"dw{i}",
+            x = layers.DepthwiseConv2D(3, padding="same", name=f"dw{i}",
                                        depthwise_initializer=init(seed=seed + 10 * i))(x)
         else:
             x = layers.ZeroPadding2D(1, name=f"pad{i}")(x)
-            x = layers.DepthwiseConv2D(3, strides=2, padding="valid", activation="relu", name=f"dw{i}",
+            x = layers.DepthwiseConv2D(3, strides=2, padding="valid", name=f"dw{i}",
                                        depthwise_initializer=init(seed=seed + 10 * i))(x)
-        x = layers.Conv2D(filters, 1, activation="relu", name=f"pw{i}",
-                          kernel_initializer=init(seed=seed + 10 * i + 1))(x)
+        x = bn_relu(x, f"dw{i}")
+        x = layers.Conv2D(filters, 1, name=f"pw{i}", kernel_initializer=init(seed=seed + 10 * i + 1))(x)
+        x = bn_relu(x, f"pw{i}")
     x = layers.GlobalAveragePooling2D(keepdims=True, name="mean")(x)
     x = layers.Flatten(name="flatten")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="output",
