@@ -60,6 +60,34 @@ def prune_by_scores(scores, masks, fraction, scope="layer"):
     return new
 '''),
     },
+    "03_winning_tickets": {
+        "magnitude_masks": ("masks_visible_tests", "masks_hidden_tests", '''
+def magnitude_masks(kernels, masks, rates):
+    """Counts the already-pruned weights in the number to prune (rate * size, not * alive)."""
+    new = {}
+    for name, mask in masks.items():
+        flat = np.array(mask, dtype=np.float32).ravel()
+        scores = np.abs(np.asarray(kernels[name])).ravel()
+        scores[flat == 0] = np.inf
+        flat[np.argsort(scores, kind="stable")[:round(rates[name] * flat.size)]] = 0
+        new[name] = flat.reshape(np.shape(mask))
+    return new
+'''),
+        "imp_round": ("round_visible_tests", "round_hidden_tests", '''
+def imp_round(ticket, x, y, rates, epochs, batch_size=60, seed=0, callbacks=None):
+    """Rewinds before pruning: the masks come from the initial weights, not the trained ones."""
+    history = ticket.fit(x, y, epochs=epochs, batch_size=batch_size, seed=seed, verbose=0,
+                         callbacks=callbacks)
+    ticket.rewind("init")
+    ticket.set_masks(magnitude_masks(ticket.kernels(), ticket.masks, rates))
+    return history
+'''),
+        "early_stopping_iteration": ("es_visible_tests", "es_hidden_tests", '''
+def early_stopping_iteration(iterations, val_losses):
+    """np.argmin: a NaN loss wins, and mismatched lengths go unnoticed."""
+    return iterations[int(np.argmin(val_losses))]
+'''),
+    },
 }
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
 
