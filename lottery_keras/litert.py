@@ -341,6 +341,9 @@ class Timing:
     def median_us(self) -> float:
         return 1e6 * self.median_s
 
+    def __repr__(self) -> str:
+        return f"Timing(median {self.median_us:.1f} us over {len(self.all_s)} rounds, batch {self.batch})"
+
 
 def time_runners(runners: dict, x, repeats: int = 7, number: int | None = None,
                  min_time: float = 0.02) -> dict:
