@@ -24,6 +24,8 @@ def test_defaults_are_the_lth_settings_and_round_trip_through_json():
     assert again == c and again.to_json() == c.to_json()
     custom = ExperimentConfig(levels=3, variants="reinit,lottery", rewind=500, iterations=900)
     assert custom.variants == ("lottery", "reinit") and custom.rewind == "500it"
+    assert custom.epochs is None and custom == ExperimentConfig(levels=3, rewind="500it", iterations=900,
+                                                                epochs=2, variants=("lottery", "reinit"))
     assert ExperimentConfig.from_json(custom.to_json()) == custom
 
 
@@ -96,6 +98,9 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temp_on_failure(tmp_pat
         rd.atomic_write(target, boom)
     assert target.read_text() == "old"
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.txt"]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask, "files get the usual permissions, not mkstemp's 0600"
 
 
 def test_csv_floats_read_back_exactly(tmp_path):

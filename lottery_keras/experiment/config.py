@@ -69,8 +69,8 @@ class ExperimentConfig:
     conv_rate: float = 0.1  # ... of conv weights (layerwise only)
     output_rate: float | None = None  # ... of the output layer; None: half of `rate` (layerwise only)
     scope: str = "layerwise"
-    epochs: int = 6  # training per level, in passes over the training set ...
-    iterations: int | None = None  # ... or in iterations (overrides `epochs`)
+    epochs: int | None = 6  # training per level, in passes over the training set ...
+    iterations: int | None = None  # ... or in iterations (then `epochs` is None)
     batch_size: int = 60
     optimizer: str = "adam"
     learning_rate: float = 1.2e-3
@@ -87,9 +87,11 @@ class ExperimentConfig:
         _check_choice("scope", self.scope, SCOPES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_int("levels", self.levels, 0)
-        _check_int("epochs", self.epochs, 1)
         if self.iterations is not None:
             _check_int("iterations", self.iterations, 1)
+            object.__setattr__(self, "epochs", None)  # not used: keep it out of the experiment's identity
+        else:
+            _check_int("epochs", self.epochs, 1)
         if self.validation is not None:
             _check_int("validation", self.validation, 1)
         _check_int("batch_size", self.batch_size, 1)

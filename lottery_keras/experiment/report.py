@@ -220,7 +220,7 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
     variants = [v for v in config.variants if any(k[1] == v and k[0] > 0 for k in done)] or ["lottery"]
     fig, axes = _figure(4.2 * len(variants) + 0.8, 4.4, ncols=len(variants), sharey=True)
     cmap = colormaps["viridis"]
-    low = 100.0
+    low, high = 100.0, 0.0
     for ax, variant in zip(axes, variants, strict=True):
         for i, level in enumerate(levels):
             v = "lottery" if level == 0 else variant
@@ -232,7 +232,7 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
             its = [h["iteration"] for h in histories[0][:length]]
             acc = np.mean([[100 * h["test_accuracy"] for h in hist[:length]] for hist in histories], axis=0)
             settled = [a for it, a in zip(its, acc, strict=True) if it >= its[0] + 0.15 * (its[-1] - its[0])]
-            low = min(low, *(settled or acc))
+            low, high = min(low, *(settled or acc)), max(high, *acc)
             remaining = 100 * done[reps[0]]["remaining"]
             ax.plot(its, acc, color=cmap(i / max(len(levels) - 1, 1) * 0.9),
                     label=f"level {level}: {remaining:.3g}% remaining")
@@ -241,7 +241,7 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
         ax.grid(True, alpha=0.3)
         ax.tick_params(labelleft=True)
     axes[0].set_ylabel("test accuracy (%)")
-    axes[0].set_ylim(max(0.0, low - 1.0), None)
+    axes[0].set_ylim(max(0.0, low - 1.0), min(100.0, high + 0.5) if high > low else None)
     axes[0].legend(fontsize=8, loc="lower right")
     mean = " (mean over replicates)" if config.replicates > 1 else ""
     fig.suptitle(_title(config, rows, f"test accuracy during training{mean}"), fontsize=12)
