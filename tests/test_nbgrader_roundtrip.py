@@ -88,6 +88,39 @@ def early_stopping_iteration(iterations, val_losses):
     return iterations[int(np.argmin(val_losses))]
 '''),
     },
+    "04_ablations": {
+        "reinitialize_under_mask": ("reinit_visible_tests", "reinit_hidden_tests", '''
+def reinitialize_under_mask(masks, seed):
+    """Fans from the first and last dimension: right for dense kernels, wrong for convolutions."""
+    rng = np.random.default_rng(seed)
+    new = {}
+    for name, mask in masks.items():
+        mask = np.asarray(mask)
+        std = np.sqrt(2.0 / (mask.shape[0] + mask.shape[-1]))
+        new[name] = rng.normal(0.0, std, size=mask.shape) * mask
+    return new
+'''),
+        "random_mask_like": ("random_visible_tests", "random_hidden_tests", '''
+def random_mask_like(masks, seed):
+    """A new generator per layer: two layers of the same shape get the same random mask."""
+    new = {}
+    for name, mask in masks.items():
+        rng = np.random.default_rng(seed)
+        mask = np.asarray(mask)
+        flat = np.zeros(mask.size, dtype=np.float32)
+        flat[rng.permutation(mask.size)[:np.count_nonzero(mask)]] = 1.0
+        new[name] = flat.reshape(mask.shape)
+    return new
+'''),
+        "sign_preserving_reinit": ("sign_visible_tests", "sign_hidden_tests", '''
+def sign_preserving_reinit(initial, masks, seed):
+    """Writes the result into the caller's `initial` dict: W0 is lost."""
+    fresh = reinitialize_under_mask(masks, seed)
+    for name in masks:
+        initial[name] = np.abs(fresh[name]) * np.sign(initial[name])
+    return initial
+'''),
+    },
 }
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
 
