@@ -60,6 +60,36 @@ def prune_by_scores(scores, masks, fraction, scope="layer"):
     return new
 '''),
     },
+    "02_magnitude_pruning": {
+        "sensitivity_scan": ("scan_visible_tests", "scan_hidden_tests", '''
+def sensitivity_scan(evaluate, kernels, sparsities):
+    """Zeroes the caller's arrays in place: later layers are scanned with earlier ones pruned."""
+    results = {}
+    for name, kernel in kernels.items():
+        order = np.argsort(np.abs(kernel).ravel(), kind="stable")
+        values = []
+        for s in sparsities:
+            kernel.ravel()[order[:round(s * kernel.size)]] = 0   # ravel() is a view here
+            values.append(evaluate(dict(kernels)))
+        results[name] = np.array(values, dtype=float)
+    return results
+'''),
+        "choose_sparsities": ("choose_visible_tests", "choose_hidden_tests", '''
+def choose_sparsities(scan, sparsities, layer_sizes, min_accuracy, target_remaining):
+    """Never checks the size target: returns sparsities that may leave too many weights."""
+    chosen = {}
+    for name, accs in scan.items():
+        ok = [s for s, a in zip(sparsities, accs) if a >= min_accuracy]
+        chosen[name] = float(max(ok)) if ok else 0.0
+    return chosen
+'''),
+        "compressed_size": ("size_visible_tests", "size_hidden_tests", '''
+def compressed_size(weights):
+    """Serialises each array in its own dtype: float64 weights count 8 bytes each."""
+    data = b"".join(np.asarray(w).tobytes() for w in weights)
+    return {"raw": len(data), "gzip": len(gzip.compress(data, compresslevel=9, mtime=0))}
+'''),
+    },
     "03_winning_tickets": {
         "magnitude_masks": ("masks_visible_tests", "masks_hidden_tests", '''
 def magnitude_masks(kernels, masks, rates):
