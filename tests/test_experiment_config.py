@@ -154,7 +154,7 @@ def test_help_lists_every_option_with_its_default_without_importing_tensorflow()
             "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported at --help time'\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for option, default in [("--model", "lenet_300_100"), ("--dataset", "mnist-mini"), ("--levels", "10"),
+    for option, default in [("--model", "lenet_300_100"), ("--dataset", "mnist-mini"), ("--levels", "8"),
                             ("--rate", "0.2"), ("--conv-rate", "0.1"), ("--output-rate", "half of --rate"),
                             ("--scope", "layerwise"), ("--epochs", "6"), ("--iterations", "use --epochs"),
                             ("--batch-size", "60"), ("--optimizer", "adam"), ("--lr", "0.0012"),

@@ -64,7 +64,7 @@ class ExperimentConfig:
     model: str = "lenet_300_100"
     dataset: str = "mnist-mini"
     validation: int | None = None  # held-out images; None: the dataset's default (5,000 / 833)
-    levels: int = 10  # pruning rounds after the dense level 0
+    levels: int = 8  # pruning rounds after the dense level 0
     rate: float = 0.2  # share of surviving dense weights pruned per level (global: of all weights)
     conv_rate: float = 0.1  # ... of conv weights (layerwise only)
     output_rate: float | None = None  # ... of the output layer; None: half of `rate` (layerwise only)
