@@ -151,6 +151,37 @@ def sign_preserving_reinit(initial, masks, seed):
     return initial
 '''),
     },
+    "06_finding_tickets_early": {
+        "snip_scores": ("snip_visible_tests", "snip_hidden_tests", '''
+def snip_scores(weights, grads):
+    """Normalises each layer on its own, and lets shapes broadcast."""
+    out = {}
+    for name in weights:
+        s = np.abs(np.asarray(grads[name]) * np.asarray(weights[name]))
+        out[name] = s / s.sum()
+    return out
+'''),
+        "synflow_iteration": ("synflow_visible_tests", "synflow_hidden_tests", '''
+def synflow_iteration(kernels, masks, fraction):
+    """Computes the flow through |W| without the masks: pruned weights still carry flow."""
+    names = list(kernels)
+    absw = [np.abs(np.asarray(kernels[n], dtype=float)) for n in names]
+    flow_in = [np.ones(absw[0].shape[0])]
+    for w in absw[:-1]:
+        flow_in.append(flow_in[-1] @ w)
+    flow_out = [np.ones(absw[-1].shape[1])]
+    for w in reversed(absw[1:]):
+        flow_out.insert(0, w @ flow_out[0])
+    scores = {n: np.outer(a, b) * w for n, a, b, w in zip(names, flow_in, flow_out, absw)}
+    return prune_lowest(scores, masks, fraction)
+'''),
+        "mask_distance": ("distance_visible_tests", "distance_hidden_tests", '''
+def mask_distance(a, b):
+    """The mean of the per-layer shares: a 2-weight layer counts as much as a big one."""
+    return float(np.mean([np.mean((np.asarray(a[n]) != 0) != (np.asarray(b[n]) != 0))
+                          for n in a]))
+'''),
+    },
 }
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
 
