@@ -182,6 +182,20 @@ def mask_distance(a, b):
                           for n in a]))
 '''),
     },
+    "05_rewinding_and_stability": {
+        "interpolate": ("interp_visible_tests", "interp_hidden_tests", '''
+def interpolate(a, b, alpha):
+    """alpha weighs the wrong end: alpha = 0 gives b. Right at alpha = 0.5 only; no checks."""
+    return {name: [alpha * wa + (1 - alpha) * wb for wa, wb in zip(a[name], b[name])]
+            for name in a}
+'''),
+        "error_barrier": ("barrier_visible_tests", "barrier_hidden_tests", '''
+def error_barrier(errors):
+    """Measures from the worse end point instead of the mean of the two ends."""
+    errors = [float(e) for e in errors]
+    return float(max(errors) - max(errors[0], errors[-1]))
+'''),
+    },
 }
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
 
