@@ -122,10 +122,11 @@ def _remaining_axis(ax, remaining: Sequence[float]) -> None:
 
     ax.set_xscale("log")
     values = sorted(set(remaining), reverse=True)
-    ticks = []
-    for v in values:  # keep ticks apart by a factor of >= 1.45 so labels do not collide
-        if not ticks or ticks[-1] / v >= 1.45:
+    ticks = values[:1]  # the densest and the sparsest level, and between them levels a factor >= 1.45 apart
+    for v in values[1:-1]:
+        if ticks[-1] / v >= 1.45 and v / values[-1] >= 1.45:
             ticks.append(v)
+    ticks += values[-1:] if len(values) > 1 else []
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{v:.3g}" for v in ticks])
