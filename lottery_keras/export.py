@@ -69,6 +69,17 @@ class Exported:
         path.write_bytes(self.content)
         return path
 
+    def operators(self) -> list:
+        """The operator names LiteRT runs, in order (``DENSIFY`` marks sparse weights expanded at load)."""
+        from lottery_keras import litert
+
+        litert.require()
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        interpreter = Interpreter(model_content=self.content,
+                                  experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        return [op["op_name"] for op in interpreter._get_ops_details()]
+
     def sparse_tensors(self) -> list:
         """Names of the tensors stored in a sparse layout (empty for a dense file)."""
         from lottery_keras import litert

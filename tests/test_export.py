@@ -46,6 +46,8 @@ def test_dense_export_matches_keras_on_the_test_set(dense, ticket, data):
 
 def test_sparse_export_is_smaller_and_still_exact(sparse, dense, ticket, data):
     assert len(sparse.sparse_tensors()) == 3  # all three kernels stored sparsely
+    assert sparse.operators().count("DENSIFY") == 3 and "DENSIFY" not in dense.operators()
+    assert dense.operators().count("FULLY_CONNECTED") == 3
     assert sparse.raw_bytes < 0.4 * dense.raw_bytes
     assert sparse.gzip_bytes < dense.gzip_bytes
     limit = export.information_limit(ticket)
