@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "datasets", "models", "masks", "scoring", "snapshot", "pruned_model", "ticket",
     "reinitialize", "random_mask", "rewind_point", "rates", "gradients", "snip", "grasp",
-    "synflow", "early_bird", "interpolation",
+    "synflow", "early_bird", "interpolation", "experiment", "export", "litert", "compaction", "flops",
+    "n_m_sparsity", "xnnpack_sparse",
 }
 _ATTRIBUTES = {"Ticket": "ticket"}
 
