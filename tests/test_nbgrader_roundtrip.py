@@ -196,6 +196,36 @@ def error_barrier(errors):
     return float(max(errors) - max(errors[0], errors[-1]))
 '''),
     },
+    "07_accelerating_sparse_networks": {
+        "dead_units": ("dead_visible_tests", "dead_hidden_tests", '''
+def dead_units(kernels):
+    """Sums the weights instead of looking for a nonzero one: +1 and -1 cancel to a dead unit."""
+    no_incoming = [kernels[l].sum(axis=0) == 0 for l in range(len(kernels) - 1)]
+    no_outgoing = [kernels[l + 1].sum(axis=1) == 0 for l in range(len(kernels) - 1)]
+    return no_incoming, no_outgoing
+'''),
+        "compact_dense_stack": ("compact_visible_tests", "compact_hidden_tests", '''
+def compact_dense_stack(kernels, biases):
+    """One pass with the dead units found up front: misses the units that removals kill."""
+    kernels = [np.array(k, dtype=np.float64) for k in kernels]
+    biases = [np.array(b, dtype=np.float64) for b in biases]
+    no_incoming, no_outgoing = dead_units(kernels)
+    kept = []
+    for l in range(len(kernels) - 1):
+        fold = no_incoming[l] & ~no_outgoing[l]
+        biases[l + 1] = biases[l + 1] + np.maximum(biases[l][fold], 0.0) @ kernels[l + 1][fold]
+        keep = ~(no_incoming[l] | no_outgoing[l])
+        kernels[l], biases[l] = kernels[l][:, keep], biases[l][keep]
+        kernels[l + 1] = kernels[l + 1][keep]
+        kept.append(np.flatnonzero(keep))
+    return kernels, biases, kept
+'''),
+        "count_macs": ("macs_visible_tests", "macs_hidden_tests", '''
+def count_macs(kernels, nonzero_only=False):
+    """Never checks that the layers chain: a list that is no network gets a count too."""
+    return int(sum(np.count_nonzero(k) if nonzero_only else np.size(k) for k in kernels))
+'''),
+    },
 }
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
 
