@@ -22,32 +22,51 @@ from lottery_keras.rates import lth_rates
 
 
 class _TicketCallback(keras.callbacks.Callback):
-    """Counts iterations, snapshots the rewind point, and re-applies masks at the end."""
+    """Keeps the ticket's iteration and epoch counts, snapshots a rewind point given in
+    epochs, and re-applies the masks at the end. It has no per-batch hook: a Python call
+    on every batch makes training of a wrapped model markedly slower."""
 
-    def __init__(self, ticket, capture_iteration=None, capture_epoch=None, capture_name=None):
+    def __init__(self, ticket, capture_epoch=None, capture_name=None):
         super().__init__()
-        self._supports_tf_logs = True  # keep Keras from syncing logs to numpy every batch
         self.ticket = ticket
-        self.capture_iteration = capture_iteration
         self.capture_epoch = capture_epoch
         self.capture_name = capture_name
 
-    def _capture(self):
-        pruned_model.apply_masks(self.ticket.model)
-        self.ticket.snapshots[self.capture_name] = snapshot.take(self.ticket.model, self.ticket.iteration)
+    def on_train_begin(self, logs=None):
+        self.start_iteration = self.ticket.iteration
+        self.start_step = int(self.model.optimizer.iterations.numpy())
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.ticket.iteration += 1
-        if self.capture_iteration is not None and self.ticket.iteration == self.capture_iteration:
-            self._capture()
+    def _sync_iteration(self):
+        steps = int(self.model.optimizer.iterations.numpy()) - self.start_step
+        self.ticket.iteration = self.start_iteration + steps
 
     def on_epoch_end(self, epoch, logs=None):
+        self._sync_iteration()
         self.ticket.epoch += 1
         if self.capture_epoch is not None and self.ticket.epoch == self.capture_epoch:
-            self._capture()
+            self.ticket._capture(self.capture_name)
 
     def on_train_end(self, logs=None):
+        self._sync_iteration()
         pruned_model.apply_masks(self.ticket.model)
+
+
+class _CaptureAtIteration(keras.callbacks.Callback):
+    """Snapshots the weights once training reaches a given iteration (late rewinding)."""
+
+    def __init__(self, ticket, iteration: int, name: str):
+        super().__init__()
+        self._supports_tf_logs = True  # keep Keras from syncing logs to numpy every batch
+        self.ticket, self.iteration, self.name = ticket, iteration, name
+
+    def on_train_begin(self, logs=None):
+        self.seen = self.ticket.iteration
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.iteration:
+            self.ticket.iteration = self.seen
+            self.ticket._capture(self.name)
 
 
 class Ticket:
@@ -97,9 +116,11 @@ class Ticket:
         capture = self._plan_capture(rewind_point, x, kwargs)
         if seed is not None:
             keras.utils.set_random_seed(int(seed))
-        cbs = [tfmot.sparsity.keras.UpdatePruningStep(), _TicketCallback(self, *capture)]
+        iteration, epoch, name = capture
+        cbs = [tfmot.sparsity.keras.UpdatePruningStep(), _TicketCallback(self, epoch, name)]
+        if iteration is not None:
+            cbs.append(_CaptureAtIteration(self, iteration, name))
         history = self.model.fit(x, y, callbacks=cbs + list(callbacks or []), **kwargs)
-        name = capture[2]
         if name is not None and name not in self.snapshots:
             warnings.warn(f"rewind point {name!r} was not reached: training stopped at iteration {self.iteration}",
                           stacklevel=2)
@@ -120,6 +141,11 @@ class Ticket:
                 return None, point.amount, point.name
             return point.iteration(steps), None, point.name
         return point.iteration(1), None, point.name
+
+    def _capture(self, name: str) -> None:
+        """Snapshot the masked weights at the current iteration as `name`."""
+        pruned_model.apply_masks(self.model)
+        self.snapshots[name] = snapshot.take(self.model, self.iteration)
 
     def evaluate(self, *args, **kwargs):
         """As ``model.evaluate`` (the masked weights are what is evaluated)."""
