@@ -23,8 +23,8 @@ from lottery_keras.rates import lth_rates
 
 class _TicketCallback(keras.callbacks.Callback):
     """Keeps the ticket's iteration and epoch counts, snapshots a rewind point given in
-    epochs, and re-applies the masks at the end. It has no per-batch hook: a Python call
-    on every batch makes training of a wrapped model markedly slower."""
+    epochs, and re-applies the masks at the end. It has no per-batch hook (no Python call
+    per training step): the iteration count is read off the optimizer's step counter."""
 
     def __init__(self, ticket, capture_epoch=None, capture_name=None):
         super().__init__()
@@ -33,21 +33,15 @@ class _TicketCallback(keras.callbacks.Callback):
         self.capture_name = capture_name
 
     def on_train_begin(self, logs=None):
-        self.start_iteration = self.ticket.iteration
-        self.start_step = int(self.model.optimizer.iterations.numpy())
-
-    def _sync_iteration(self):
-        steps = int(self.model.optimizer.iterations.numpy()) - self.start_step
-        self.ticket.iteration = self.start_iteration + steps
+        self.ticket._count_from(self.model.optimizer)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._sync_iteration()
         self.ticket.epoch += 1
         if self.capture_epoch is not None and self.ticket.epoch == self.capture_epoch:
             self.ticket._capture(self.capture_name)
 
     def on_train_end(self, logs=None):
-        self._sync_iteration()
+        self.ticket._count_from(None)
         pruned_model.apply_masks(self.ticket.model)
 
 
@@ -65,7 +59,6 @@ class _CaptureAtIteration(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.seen += 1
         if self.seen == self.iteration:
-            self.ticket.iteration = self.seen
             self.ticket._capture(self.name)
 
 
@@ -80,10 +73,29 @@ class Ticket:
     def __init__(self, model):
         self.model = pruned_model.wrap(model)
         pruned_model.check_finite(self.model)
-        self.iteration = 0
+        self._iteration = 0
+        self._counting = None  # (optimizer, its step count at the start of fit) while fitting
         self.epoch = 0
         self.snapshots = {"init": snapshot.take(self.model, iteration=0)}
         self._compile_kwargs = None
+
+    @property
+    def iteration(self) -> int:
+        """Training iterations since initialisation (live during fit, read off the optimizer)."""
+        if self._counting is None:
+            return self._iteration
+        optimizer, start = self._counting
+        return self._iteration + int(optimizer.iterations.numpy()) - start
+
+    @iteration.setter
+    def iteration(self, value: int) -> None:
+        self._counting = None
+        self._iteration = int(value)
+
+    def _count_from(self, optimizer) -> None:
+        """Start counting iterations off `optimizer`'s step counter; None stops and keeps the count."""
+        self._iteration = self.iteration
+        self._counting = None if optimizer is None else (optimizer, int(optimizer.iterations.numpy()))
 
     # --- Keras-like training ------------------------------------------------------
 
@@ -120,7 +132,11 @@ class Ticket:
         cbs = [tfmot.sparsity.keras.UpdatePruningStep(), _TicketCallback(self, epoch, name)]
         if iteration is not None:
             cbs.append(_CaptureAtIteration(self, iteration, name))
-        history = self.model.fit(x, y, callbacks=cbs + list(callbacks or []), **kwargs)
+        try:
+            history = self.model.fit(x, y, callbacks=cbs + list(callbacks or []), **kwargs)
+        finally:
+            if self._counting is not None:  # training was interrupted: keep the count so far
+                self._count_from(None)
         if name is not None and name not in self.snapshots:
             warnings.warn(f"rewind point {name!r} was not reached: training stopped at iteration {self.iteration}",
                           stacklevel=2)

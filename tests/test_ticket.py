@@ -166,3 +166,18 @@ def test_conv_ticket_uses_conv_rate_and_trains(data):
     t.prune()
     t.fit(x[:600], y[:600], batch_size=BATCH, epochs=1, verbose=0)
     assert np.all(t.kernels()["conv1b"][t.masks["conv1b"] == 0] == 0)
+
+
+def test_iteration_is_live_during_fit_for_user_callbacks(data):
+    (x, y), _ = data
+    t = _ticket()
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(t.iteration)
+
+    t.fit(x[:600], y[:600], batch_size=BATCH, epochs=2, verbose=0, callbacks=[Record()])
+    assert seen == list(range(1, 21)) and t.iteration == 20
+    t.rewind("init")
+    assert t.iteration == 0
