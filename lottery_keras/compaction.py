@@ -277,14 +277,7 @@ def unit_masks(kernels: Mapping, masks: Mapping, fraction, ord: int = 2, skip=()
     incoming weights. `fraction`: a number in [0, 1) or {layer: number}. Masks only shrink."""
     if set(kernels) != set(masks):
         raise ValueError(f"kernels cover layers {sorted(kernels)}, masks cover {sorted(masks)}")
-    if isinstance(fraction, Mapping):
-        unknown = set(fraction) - set(masks)
-        if unknown:
-            raise ValueError(f"fractions name unknown layers {sorted(unknown)}; layers are {sorted(masks)}")
-        rates = {n: masks_lib.check_fraction(fraction.get(n, 0.0), f"fraction for {n!r}") for n in masks}
-    else:
-        rate = masks_lib.check_fraction(fraction)
-        rates = {n: rate for n in masks}
+    rates = masks_lib.layer_rates(fraction, masks)
     new = {}
     for name, mask in masks.items():
         mask = np.asarray(mask, dtype=np.float32).copy()

@@ -36,11 +36,8 @@ def plain_model(model):
         model = model.strip()
     else:
         check_model(model)
-        wrappers = pruned_model.prunable_layers(model).values()
-        if wrappers:
-            for wrapper in wrappers:  # TF-MOT also wraps layers it does not prune (no pruning_vars)
-                for kernel, mask, _ in wrapper.pruning_vars:
-                    kernel.assign(kernel * mask)
+        if pruned_model.prunable_layers(model):
+            pruned_model.apply_masks(model)
             model = tfmot.sparsity.keras.strip_pruning(model)
     pruned_model.check_finite(model)
     return model

@@ -67,15 +67,20 @@ def _lowest(scores: np.ndarray, count: int) -> np.ndarray:
     return np.argpartition(scores, count - 1)[:count]
 
 
-def prune_layerwise(scores: Mapping, masks: Mapping, fractions) -> Masks:
-    """Prune, in every layer, `fractions[layer]` of its alive weights with the lowest scores."""
-    check_scores(scores, masks)
+def layer_rates(fractions, masks: Mapping) -> dict:
+    """{layer: checked fraction} from one number or a {layer: number} dict (missing layers: 0)."""
     if not isinstance(fractions, Mapping):
         fractions = {name: fractions for name in masks}
     unknown = set(fractions) - set(masks)
     if unknown:
         raise ValueError(f"fractions name unknown layers {sorted(unknown)}; layers are {sorted(masks)}")
-    rates = {name: check_fraction(fractions.get(name, 0.0), f"fraction for {name!r}") for name in masks}
+    return {name: check_fraction(fractions.get(name, 0.0), f"fraction for {name!r}") for name in masks}
+
+
+def prune_layerwise(scores: Mapping, masks: Mapping, fractions) -> Masks:
+    """Prune, in every layer, `fractions[layer]` of its alive weights with the lowest scores."""
+    check_scores(scores, masks)
+    rates = layer_rates(fractions, masks)
     new = {}
     for name, mask in masks.items():
         flat = np.asarray(mask, dtype=np.float32).ravel().copy()

@@ -82,10 +82,13 @@ def set_masks(model: keras.Model, masks: Mapping) -> None:
 
 
 def apply_masks(model: keras.Model) -> None:
-    """kernel <- kernel * mask for every prunable layer (exact: unpruned weights are untouched)."""
+    """kernel <- kernel * mask in every pruning wrapper (exact: unpruned weights are untouched).
+
+    Covers any TF-MOT-wrapped model, including wrappers TF-MOT puts around layers it
+    does not prune (their ``pruning_vars`` are empty)."""
     for wrapper in prunable_layers(model).values():
-        kernel, mask, _ = wrapper.pruning_vars[0]
-        kernel.assign(kernel * mask)
+        for kernel, mask, _ in wrapper.pruning_vars:
+            kernel.assign(kernel * mask)
 
 
 def weight_layers(model: keras.Model) -> dict:

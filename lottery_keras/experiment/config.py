@@ -208,10 +208,7 @@ def _check_rate(name, value, allow_zero=True):
 
 
 def _check_rewind(value) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = f"{value}it"
-    point = rewind_point.parse(value)  # raises a clear ValueError
-    return point.name
+    return rewind_point.parse(value).name  # ints are iterations; raises a clear ValueError
 
 
 def _check_variants(value) -> tuple[str, ...]:
