@@ -14,6 +14,7 @@ import numpy as np
 
 from lottery_keras import masks as masks_lib
 from lottery_keras._keras import keras
+from lottery_keras.scoring import Magnitude
 
 
 def mask_distance(a: dict, b: dict) -> float:
@@ -46,8 +47,7 @@ class EarlyBird(keras.callbacks.Callback):
 
     def mask_now(self) -> dict:
         """The mask magnitude pruning to `sparsity` would give from the current weights."""
-        scores = {n: np.abs(k) for n, k in self.ticket.kernels().items()}
-        return masks_lib.prune(scores, self.ticket.masks, self.sparsity, self.scope)
+        return masks_lib.prune(Magnitude()(self.ticket), self.ticket.masks, self.sparsity, self.scope)
 
     def on_epoch_end(self, epoch, logs=None):
         mask = self.mask_now()
