@@ -59,7 +59,7 @@ def _summary(times: dict) -> dict:
 
 def _tflite_times(files: dict, x, repeats: int) -> dict:
     """{batch: {name: {median_us, iqr_us}}} for .tflite files: LiteRT Interpreter, XNNPACK, 1 thread."""
-    from lottery_keras import litert
+    from lottery_keras.acceleration import litert
 
     out = {}
     for batch in BATCHES:
@@ -71,8 +71,8 @@ def _tflite_times(files: dict, x, repeats: int) -> dict:
 def _keras_times(models: dict, x, repeats: int) -> dict:
     """{name: {median_us, iqr_us}}: each model called in a tf.function on one batch of
     KERAS_BATCH images already in a tensor (model compute, not Keras' per-call plumbing)."""
-    from lottery_keras import litert
-    from lottery_keras._keras import tf
+    from lottery_keras import tf
+    from lottery_keras.acceleration import litert
 
     batch = tf.constant(x[:KERAS_BATCH])
 
@@ -92,10 +92,11 @@ def _ratio(times: dict, a: str, b: str):
 
 def lenet_rows(sparsities, repeats: int, epochs: int) -> tuple:
     import lottery_keras as lk
-    from lottery_keras import compaction, export, flops
-    from lottery_keras._keras import keras
+    from lottery_keras import keras
+    from lottery_keras.acceleration import compaction, export
+    from lottery_keras.analysis import flops
 
-    data = lk.datasets.load("mnist-mini")
+    data = lk.data.load("mnist-mini")
     test = data.test
     base = _ticket(lk, keras)
     base.fit(*data.train, batch_size=60, epochs=epochs, verbose=0, seed=0)
@@ -166,11 +167,11 @@ def lenet_rows(sparsities, repeats: int, epochs: int) -> tuple:
 
 def two_four(trained, repeats: int) -> dict:
     import lottery_keras as lk
-    from lottery_keras import export
-    from lottery_keras import n_m_sparsity as nm
-    from lottery_keras._keras import keras
+    from lottery_keras import keras
+    from lottery_keras.acceleration import export
+    from lottery_keras.pruning import n_m as nm
 
-    data = lk.datasets.load("mnist-mini")
+    data = lk.data.load("mnist-mini")
     model = lk.models.lenet_300_100(seed=0)
     model.set_weights(trained)
     wrapped = nm.wrap(model, (2, 4), update_every=50)
@@ -192,11 +193,11 @@ def xnnpack_mobilenet(repeats: int) -> dict:
     import tensorflow_model_optimization as tfmot
 
     import lottery_keras as lk
-    from lottery_keras import export, litert
-    from lottery_keras import xnnpack_sparse as xs
-    from lottery_keras._keras import keras
+    from lottery_keras import keras
+    from lottery_keras.acceleration import export, litert
+    from lottery_keras.acceleration import xnnpack_model as xs
 
-    data = lk.datasets.load("mnist-mini")
+    data = lk.data.load("mnist-mini")
     keras.utils.set_random_seed(0)
     dense_model = xs.mobilenet_tiny(seed=0)  # train dense first: pruning 80% from step 0 stalls it
     dense_model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
@@ -217,14 +218,14 @@ def xnnpack_mobilenet(repeats: int) -> dict:
 
 def gpu(trained) -> dict:
     import lottery_keras as lk
-    from lottery_keras import export, litert
+    from lottery_keras.acceleration import export, litert
 
     status = litert.gpu_status()
     if not status:
         return {"result": f"not run: {status.reason}"}
     model = lk.models.lenet_300_100(seed=0)
     model.set_weights(trained)
-    data = lk.datasets.load("mnist-mini")
+    data = lk.data.load("mnist-mini")
     try:
         runner = litert.load(export.to_tflite(model), api="compiled", accelerator="gpu")
     except litert.AcceleratorUnavailable as err:
@@ -282,7 +283,7 @@ def main() -> None:
 
     import ai_edge_litert
 
-    from lottery_keras._keras import tf
+    from lottery_keras import tf
 
     start = time.time()
     load_before = os.getloadavg()

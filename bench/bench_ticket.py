@@ -22,9 +22,9 @@ import numpy as np
 
 def epoch_times(epochs: int) -> dict:
     import lottery_keras as lk
-    from lottery_keras._keras import keras, tf
+    from lottery_keras import keras, tf
 
-    x, y = lk.datasets.load("mnist-mini").train
+    x, y = lk.data.load("mnist-mini").train
     compile_args = dict(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     plain = lk.models.lenet_300_100(seed=0)
@@ -57,7 +57,7 @@ def epoch_times(epochs: int) -> dict:
 
 
 def mask_times(sizes=(1_000_000, 10_000_000), repeats: int = 3) -> dict:
-    from lottery_keras import masks
+    from lottery_keras.pruning import masks
 
     rng = np.random.default_rng(0)
     out = {}

@@ -1,8 +1,11 @@
 """lottery_keras: Lottery Ticket Hypothesis experiments on tf_keras + TF-MOT.
 
-Importing the package sets ``TF_USE_LEGACY_KERAS=1`` first, so TensorFlow (and
-TF-MOT) use Keras 2 (`tf_keras`). Heavy submodules load on first use, so
-``import lottery_keras`` and the CLI's ``--help`` stay quick.
+The public namespace is small: :class:`Ticket` and the folders that name the parts
+(``data``, ``models``, ``pruning``, ``scoring``, ``analysis``, ``acceleration``,
+``experiment``, ``course``), plus ``keras`` and ``tf``, the Keras 2 (`tf_keras`) and
+TensorFlow modules the library itself uses. Importing the package sets
+``TF_USE_LEGACY_KERAS=1`` first, so TensorFlow (and TF-MOT) use Keras 2; nothing heavy
+loads until a name is used, so ``import lottery_keras`` and the CLI's ``--help`` stay quick.
 """
 
 from __future__ import annotations
@@ -10,27 +13,24 @@ from __future__ import annotations
 import importlib
 import os
 
+from lottery_keras import _moved
+from lottery_keras._lazy import attach
+
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_SUBMODULES = {
-    "datasets", "models", "masks", "scoring", "snapshot", "pruned_model", "ticket",
-    "reinitialize", "random_mask", "rewind_point", "rates", "gradients", "snip", "grasp",
-    "synflow", "early_bird", "interpolation", "experiment", "export", "litert", "compaction", "flops",
-    "n_m_sparsity", "xnnpack_sparse",
+_PUBLIC = {
+    "Ticket": "ticket:Ticket", "keras": "_keras:keras", "tf": "_keras:tf",
+    **{name: name for name in ("ticket", "data", "models", "pruning", "scoring", "analysis",
+                               "acceleration", "experiment", "course", "cli")},
 }
-_ATTRIBUTES = {"Ticket": "ticket"}
+_public_getattr, __dir__ = attach(__name__, _PUBLIC)
+_moved.install()
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in _ATTRIBUTES:
-        return getattr(importlib.import_module(f"{__name__}.{_ATTRIBUTES[name]}"), name)
-    raise AttributeError(f"module 'lottery_keras' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | _SUBMODULES | set(_ATTRIBUTES))
+    if name in _moved.MOVED:  # lk.masks and friends: the 0.1 flat names, deprecated
+        return importlib.import_module(_moved.new_name(name))
+    return _public_getattr(name)

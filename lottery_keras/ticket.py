@@ -14,11 +14,12 @@ import warnings
 import numpy as np
 import tensorflow_model_optimization as tfmot
 
-from lottery_keras import masks as masks_lib
-from lottery_keras import pruned_model, reinitialize, rewind_point, scoring, snapshot
+from lottery_keras import scoring
 from lottery_keras._keras import keras
-from lottery_keras.random_mask import random_masks_like
-from lottery_keras.rates import lth_rates
+from lottery_keras.pruning import masks as masks_lib
+from lottery_keras.pruning import pruned_model, reinitialize, rewind_point, snapshot
+from lottery_keras.pruning.random_mask import random_masks_like
+from lottery_keras.pruning.rates import lth_rates
 
 
 class _TicketCallback(keras.callbacks.Callback):

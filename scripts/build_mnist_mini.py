@@ -20,7 +20,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-from lottery_keras import datasets, idx
+from lottery_keras.data import datasets
+from lottery_keras.data import idx
 
 SEED = 20190506  # fixed: the subset must never change between builds
 PER_CLASS = {"train": 1000, "t10k": 200}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import lottery_keras as lk
-from lottery_keras._keras import keras
+from lottery_keras import keras
 
 
 def _ticket():

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 
 import lottery_keras as lk
-from lottery_keras import compaction, flops
-from lottery_keras._keras import keras
+from lottery_keras import keras
+from lottery_keras.acceleration import compaction
+from lottery_keras.analysis import flops
 
 
 @pytest.fixture(scope="module")
 def data():
-    d = lk.datasets.load("mnist-mini")
+    d = lk.data.load("mnist-mini")
     (x, y) = d.train
     return (x[:3000], y[:3000]), d.test
 
@@ -54,7 +55,7 @@ def test_magnitude_pruning_leaves_units_without_outgoing_weights_and_compaction_
 def test_structured_pruning_removes_whole_units_and_compaction_is_exact(trained, data):
     t = _ticket()
     t.model.set_weights(trained.model.get_weights())
-    compaction.prune_units(t, 0.5)
+    lk.pruning.units.prune_units(t, 0.5)
     masks = t.masks
     assert (~masks["dense_300"].any(axis=0)).sum() == 150
     assert (~masks["dense_100"].any(axis=0)).sum() == 50
@@ -76,12 +77,12 @@ def test_structured_pruning_removes_whole_units_and_compaction_is_exact(trained,
 def test_prune_units_by_l1_norm_picks_the_smallest_units(trained):
     t = _ticket()
     t.model.set_weights(trained.model.get_weights())
-    norms = compaction.unit_norms(t.kernels()["dense_100"], ord=1)
-    compaction.prune_units(t, {"dense_300": 0.0, "dense_100": 0.1}, ord=1)
+    norms = lk.pruning.units.unit_norms(t.kernels()["dense_100"], ord=1)
+    lk.pruning.units.prune_units(t, {"dense_300": 0.0, "dense_100": 0.1}, ord=1)
     pruned = np.flatnonzero(~t.masks["dense_100"].any(axis=0))
     np.testing.assert_array_equal(np.sort(pruned), np.sort(np.argsort(norms)[:10]))
     assert t.masks["dense_300"].all()
-    compaction.prune_units(t, {"dense_100": 0.5}, ord=1)  # half of the 90 still alive
+    lk.pruning.units.prune_units(t, {"dense_100": 0.5}, ord=1)  # half of the 90 still alive
     assert (~t.masks["dense_100"].any(axis=0)).sum() == 10 + 45
 
 
@@ -92,7 +93,7 @@ def test_conv_channels_are_compacted_and_constant_channels_before_same_padding_k
         inner = getattr(layer, "layer", layer)
         if hasattr(inner, "bias"):
             inner.bias.assign(rng.normal(0, 0.1, inner.bias.shape).astype(np.float32))
-    compaction.prune_units(t, 0.5)
+    lk.pruning.units.prune_units(t, 0.5)
     stripped = t.strip()
     result = compaction.compact(t)
     bias_a = stripped.get_layer("conv1a").bias.numpy()
@@ -131,12 +132,12 @@ def test_bad_input_is_refused_clearly():
     with pytest.raises(ValueError, match="atol"):
         compaction.compact(lk.models.lenet_300_100(), atol=-1)
     with pytest.raises(TypeError, match="Ticket"):
-        compaction.prune_units(lk.models.lenet_300_100(), 0.5)
+        lk.pruning.units.prune_units(lk.models.lenet_300_100(), 0.5)
     t = _ticket()
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
-        compaction.prune_units(t, 1.0)
+        lk.pruning.units.prune_units(t, 1.0)
     with pytest.raises(ValueError, match="ord"):
-        compaction.prune_units(t, 0.5, ord=3)
+        lk.pruning.units.prune_units(t, 0.5, ord=3)
     with pytest.raises(ValueError, match="unknown layers"):
-        compaction.prune_units(t, {"dense_7": 0.5})
+        lk.pruning.units.prune_units(t, {"dense_7": 0.5})
     assert t.remaining().overall == 1.0  # nothing half-done

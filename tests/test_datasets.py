@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lottery_keras import datasets, idx
-from lottery_keras.datasets import DatasetError
+from lottery_keras.data import datasets
+from lottery_keras.data import DatasetError, idx
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDER = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}

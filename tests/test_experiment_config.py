@@ -111,7 +111,7 @@ def test_csv_floats_read_back_exactly(tmp_path):
 
 
 def test_snapshot_and_mask_files_round_trip_exactly(tmp_path):
-    from lottery_keras.snapshot import Snapshot
+    from lottery_keras.pruning.snapshot import Snapshot
 
     rng = np.random.default_rng(0)
     snap = Snapshot(7, {"dense_300": [rng.normal(size=(4, 3)).astype(np.float32), np.zeros(3, np.float32)],

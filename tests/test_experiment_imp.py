@@ -203,10 +203,10 @@ def test_global_scope_prunes_the_rate_of_all_weights(tmp_path):
 
 def test_evaluator_agrees_with_keras_evaluate_and_callback_stops_mid_epoch():
     import lottery_keras as lk
-    from lottery_keras._keras import keras
+    from lottery_keras import keras
     from lottery_keras.experiment.metrics import Evaluator, IterationMetrics
 
-    data = lk.datasets.load("mnist-mini")
+    data = lk.data.load("mnist-mini")
     ticket = lk.Ticket(lk.models.lenet_300_100(seed=3))
     ticket.prune()
     ticket.compile(optimizer=keras.optimizers.Adam(1.2e-3), loss="sparse_categorical_crossentropy",

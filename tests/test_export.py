@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 import lottery_keras as lk
-from lottery_keras import export, litert
-from lottery_keras._keras import keras
+from lottery_keras import keras
+from lottery_keras.acceleration import export, litert
 
 
 @pytest.fixture(scope="module")
 def data():
-    return lk.datasets.load("mnist-mini")
+    return lk.data.load("mnist-mini")
 
 
 @pytest.fixture(scope="module")

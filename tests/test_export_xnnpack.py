@@ -7,14 +7,14 @@ import tensorflow_model_optimization as tfmot
 from tensorflow_model_optimization.python.core.sparsity.keras.pruning_wrapper import PruneLowMagnitude
 
 import lottery_keras as lk
-from lottery_keras import export, litert
-from lottery_keras import xnnpack_sparse as xs
-from lottery_keras._keras import keras
+from lottery_keras import keras
+from lottery_keras.acceleration import export, litert
+from lottery_keras.acceleration import xnnpack_model as xs
 
 
 @pytest.fixture(scope="module")
 def data():
-    return lk.datasets.load("mnist-mini")
+    return lk.data.load("mnist-mini")
 
 
 def test_policy_accepts_the_model_and_wraps_only_pointwise_convs():

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 
 import lottery_keras as lk
-from lottery_keras import export, litert
+from lottery_keras.acceleration import export, litert
 
 GPU_REASONS = ("no Vulkan loader", "no adapter", "accelerator not found", "GPU compilation failed")
 
 
 @pytest.fixture(scope="module")
 def data():
-    return lk.datasets.load("mnist-mini")
+    return lk.data.load("mnist-mini")
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from lottery_keras import masks as M
-from lottery_keras.random_mask import random_masks_like
+from lottery_keras.pruning import masks as M
+from lottery_keras.pruning.random_mask import random_masks_like
 
 
 def _layers(seed=0):

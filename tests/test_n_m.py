@@ -6,14 +6,14 @@ import pytest
 from tensorflow_model_optimization.python.core.sparsity.keras import pruning_utils
 
 import lottery_keras as lk
-from lottery_keras import export
-from lottery_keras import n_m_sparsity as nm
-from lottery_keras._keras import keras, tf
+from lottery_keras import keras, tf
+from lottery_keras.acceleration import export
+from lottery_keras.pruning import n_m as nm
 
 
 @pytest.fixture(scope="module")
 def data():
-    d = lk.datasets.load("mnist-mini")
+    d = lk.data.load("mnist-mini")
     (x, y) = d.train
     return (x[:3000], y[:3000]), d.test
 

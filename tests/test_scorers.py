@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 import lottery_keras as lk
-from lottery_keras._keras import keras
-from lottery_keras.early_bird import EarlyBird, mask_distance
-from lottery_keras.grasp import GraSP
-from lottery_keras.interpolation import error_barrier, interpolate, linear_path
-from lottery_keras.snip import Snip
-from lottery_keras.synflow import SynFlow, synflow_prune
+from lottery_keras import keras
+from lottery_keras.analysis.early_bird import EarlyBird, mask_distance
+from lottery_keras.analysis.interpolation import error_barrier, interpolate, linear_path
+from lottery_keras.scoring.grasp import GraSP
+from lottery_keras.scoring.snip import Snip
+from lottery_keras.scoring.synflow import SynFlow, synflow_prune
 
 W1 = np.array([[0.5, -1.0], [0.25, 0.75], [-0.5, 0.3]])
 B1 = np.array([0.1, -0.2])
@@ -74,7 +74,7 @@ def test_synflow_prune_reaches_the_sparsity_without_emptying_a_layer():
 
 
 def test_data_scorers_drive_ticket_prune_on_real_data():
-    x, y = lk.datasets.load("mnist-mini").train
+    x, y = lk.data.load("mnist-mini").train
     t = lk.Ticket(lk.models.lenet_300_100(seed=0))
     t.prune(0.5, criterion=Snip(x[:256], y[:256]))
     assert all(abs(v - 0.5) < 1e-3 for v in t.remaining().per_layer.values())
@@ -105,7 +105,7 @@ def test_error_barrier_and_interpolation_end_points():
 
 
 def test_linear_path_on_real_data_restores_the_ticket():
-    d = lk.datasets.load("mnist-mini")
+    d = lk.data.load("mnist-mini")
     (x, y), (xt, yt) = d.train, d.test
     ends = []
     for order in (1, 2):  # same start, different data order
@@ -134,7 +134,7 @@ def test_sign_preserving_reinit_keeps_w0_signs():
 
 
 def test_early_bird_mask_settles_during_training():
-    x, y = lk.datasets.load("mnist-mini").train
+    x, y = lk.data.load("mnist-mini").train
     t = lk.Ticket(lk.models.lenet_300_100(seed=0))
     t.compile(optimizer=keras.optimizers.Adam(1.2e-3), loss="sparse_categorical_crossentropy")
     bird = EarlyBird(t, sparsity=0.8, threshold=0.05, patience=1)

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 import lottery_keras as lk
-from lottery_keras._keras import keras
+from lottery_keras import keras
 
 BATCH = 60
 
 
 @pytest.fixture(scope="module")
 def data():
-    d = lk.datasets.load("mnist-mini")
+    d = lk.data.load("mnist-mini")
     (x, y) = d.train
     return (x[:3000], y[:3000]), d.test
 

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lottery_keras import rewind_point
+from lottery_keras.pruning import rewind_point
 
 VARIANTS = ("lottery", "reinit", "random_mask")
 MODELS = ("lenet_300_100", "conv2", "conv4", "conv6")  # = lottery_keras.models.NAMES (checked by a test)

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from lottery_keras import datasets
+from lottery_keras import data as datasets
 from lottery_keras.experiment import run_dir as rd
 from lottery_keras.experiment.config import ExperimentConfig, Unit
 from lottery_keras.experiment.progress import Progress
@@ -74,7 +74,8 @@ class Experiment:
 
     def _init_snapshot(self, replicate: int):
         """W0 of a replicate: read from the run dir, or built from its seed and saved there."""
-        from lottery_keras import models, snapshot
+        from lottery_keras import models
+        from lottery_keras.pruning import snapshot
 
         path = self.run_dir.replicate_dir(replicate) / "init.npz"
         if path.is_file():
@@ -98,7 +99,7 @@ class Experiment:
                 mask = {name: np.ones_like(m) for name, m in ticket.masks.items()}
             else:
                 prev = self.run_dir.unit_dir(Unit(level - 1, "lottery", replicate))
-                from lottery_keras import snapshot
+                from lottery_keras.pruning import snapshot
 
                 ticket.set_masks(rd.load_masks(prev / "mask.npz"))
                 snapshot.restore(ticket.model, rd.load_snapshot(prev / "weights.npz"))
@@ -117,8 +118,8 @@ class Experiment:
 
     def run_unit(self, unit: Unit, position: int = 1, count: int = 1) -> dict:
         """Train one unit from its state on disk; write its files (result.json last)."""
-        from lottery_keras import snapshot
         from lottery_keras.experiment.metrics import HISTORY_COLUMNS, IterationMetrics, early_stop
+        from lottery_keras.pruning import snapshot
 
         started = time.monotonic()
         c, t = self.config, self.ticket

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from lottery_keras import pruned_model
 from lottery_keras._keras import keras, tf
+from lottery_keras.pruning import pruned_model
 
 HISTORY_COLUMNS = ("iteration", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
                    "test_loss", "test_accuracy")

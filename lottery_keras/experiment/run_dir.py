@@ -153,7 +153,7 @@ def save_snapshot(path, snap) -> None:
 
 
 def load_snapshot(path):
-    from lottery_keras.snapshot import Snapshot
+    from lottery_keras.pruning.snapshot import Snapshot
 
     arrays = read_npz(path)
     iteration = int(arrays.pop("iteration"))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lottery_keras.masks import Masks
+from lottery_keras.pruning.masks import Masks
 
 
 def random_masks_like(masks: Mapping, seed: int, scope: str = "layerwise") -> Masks:

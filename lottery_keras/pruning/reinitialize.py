@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lottery_keras.pruned_model import prunable_layers
+from lottery_keras.pruning.pruned_model import prunable_layers
 
 _SALT = 0x5EED  # keeps re-init seeds apart from the seeds models are built with
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lottery_keras.gradients import loss_gradients
+from lottery_keras.scoring.gradients import loss_gradients
 
 
 class Snip:

@@ -7,8 +7,8 @@ Conv-6), and the output layer half the dense rate.
 from __future__ import annotations
 
 from lottery_keras._keras import keras
-from lottery_keras.masks import check_fraction
-from lottery_keras.pruned_model import prunable_layers
+from lottery_keras.pruning.masks import check_fraction
+from lottery_keras.pruning.pruned_model import prunable_layers
 
 
 def lth_rates(model, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:

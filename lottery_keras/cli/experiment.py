@@ -64,7 +64,7 @@ def _variants(text):
 
 
 def _rewind(text):
-    from lottery_keras import rewind_point
+    from lottery_keras.pruning import rewind_point
 
     try:
         return rewind_point.parse(text).name

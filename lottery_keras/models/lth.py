@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from lottery_keras._keras import keras
-
-INPUT_SHAPE = (28, 28)
-NAMES = ("lenet_300_100", "conv2", "conv4", "conv6")
+from lottery_keras.models import INPUT_SHAPE
 
 
 def _layer_seeds(seed: int):
@@ -86,11 +84,3 @@ def conv4(seed: int = 0, num_classes: int = 10, input_shape=INPUT_SHAPE) -> kera
 def conv6(seed: int = 0, num_classes: int = 10, input_shape=INPUT_SHAPE) -> keras.Model:
     """Conv-6: conv 64-64, pool, 128-128, pool, 256-256, pool, dense 256-256-10."""
     return _conv_net([64, 128, 256], seed, num_classes, input_shape, "conv6")
-
-
-def get(name: str, seed: int = 0, **kwargs) -> keras.Model:
-    """Build a model by name (one of NAMES)."""
-    builders = {"lenet_300_100": lenet_300_100, "conv2": conv2, "conv4": conv4, "conv6": conv6}
-    if name not in builders:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(NAMES)}")
-    return builders[name](seed=seed, **kwargs)

@@ -14,7 +14,7 @@ def run(args) -> int:
 
     import tensorflow_model_optimization as tfmot
 
-    from lottery_keras import datasets
+    from lottery_keras import data as datasets
     from lottery_keras._keras import keras, tf
 
     print(f"python        {platform.python_version()}")

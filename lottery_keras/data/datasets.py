@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lottery_keras import idx
-from lottery_keras.idx import DatasetError
+from lottery_keras.data import idx
+from lottery_keras.data.idx import DatasetError
 
 __all__ = ["FILES", "NAMES", "Dataset", "DatasetError", "load", "locate", "read_files"]
 
@@ -40,7 +40,7 @@ CLASS_NAMES = {
 CLASS_NAMES["mnist-mini"] = CLASS_NAMES["mnist"]
 PAPER_VALIDATION, PAPER_TRAIN = 5000, 60000  # LTH paper: 5,000 of MNIST's 60,000 held out
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-MINI_DIR = Path(__file__).resolve().parent / "data" / "mnist-mini"
+MINI_DIR = Path(__file__).resolve().parent / "mnist-mini"
 _MINI_FIX = "Reinstall lottery_keras, or rebuild the files with scripts/build_mnist_mini.py."
 
 

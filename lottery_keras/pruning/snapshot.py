@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lottery_keras.pruned_model import weight_layers
+from lottery_keras.pruning.pruned_model import weight_layers
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import importlib
 import sys
 
 COMMAND_MODULES = [
-    "lottery_keras.info",
-    "lottery_keras.course.cli",
-    "lottery_keras.experiment.cli",
+    "lottery_keras.cli.info",
+    "lottery_keras.cli.course",
+    "lottery_keras.cli.experiment",
 ]
 
 

@@ -16,7 +16,7 @@ import tensorflow_model_optimization as tfmot
 from tensorflow_model_optimization.python.core.sparsity.keras import pruning_schedule, pruning_wrapper
 
 from lottery_keras._keras import check_model, keras, tf
-from lottery_keras.masks import check_mask
+from lottery_keras.pruning.masks import check_mask
 
 PRUNABLE = (keras.layers.Dense, keras.layers.Conv2D)
 
@@ -107,3 +107,18 @@ def check_finite(model: keras.Model) -> None:
         for w in layer.weights:
             if not np.isfinite(w.numpy()).all():
                 raise ValueError(f"layer {name!r} weight {w.name!r} holds NaN or infinity")
+
+
+def plain_model(model) -> keras.Model:
+    """A plain tf_keras model from a Ticket, a model in pruning wrappers, or a plain model,
+    with zeros where pruned; refuses Keras 3 / subclassed models (TypeError) and NaN or
+    infinite weights (ValueError)."""
+    if not isinstance(model, keras.Model) and callable(getattr(model, "strip", None)):
+        model = model.strip()  # a Ticket
+    else:
+        check_model(model)
+        if prunable_layers(model):
+            apply_masks(model)
+            model = tfmot.sparsity.keras.strip_pruning(model)
+    check_finite(model)
+    return model

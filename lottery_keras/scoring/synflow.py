@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lottery_keras import masks as masks_lib
 from lottery_keras._keras import keras, tf
-from lottery_keras.pruned_model import prunable_layers
+from lottery_keras.pruning import masks as masks_lib
+from lottery_keras.pruning.pruned_model import prunable_layers
 
 _PASS_THROUGH = (keras.layers.Dropout, keras.layers.InputLayer, keras.layers.Activation, keras.layers.ReLU)
 

@@ -15,7 +15,7 @@ import numpy as np
 def layer_macs(model, nonzero: bool = False) -> dict:
     """{layer name: MACs per example} for Dense, Conv2D and DepthwiseConv2D layers."""
     from lottery_keras._keras import keras
-    from lottery_keras.export import plain_model
+    from lottery_keras.pruning.pruned_model import plain_model
 
     if not isinstance(nonzero, bool):
         raise TypeError(f"nonzero must be True or False, got {nonzero!r}")

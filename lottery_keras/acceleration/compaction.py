@@ -11,19 +11,16 @@ A unit (a Dense neuron, or a Conv2D output channel) is *dead* when pruning left 
 
 :func:`compact` removes dead units until none is left and rebuilds a smaller tf_keras model
 whose outputs equal the pruned model's within float tolerance. Magnitude pruning rarely
-kills whole units; :func:`prune_units` prunes whole neurons / channels by the norm of
+kills whole units; :func:`lottery_keras.pruning.units.prune_units` prunes whole neurons / channels by the norm of
 their incoming weights (a structured criterion), so that compaction has units to remove.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
-
-from lottery_keras import masks as masks_lib
 
 ELEMENTWISE = frozenset({
     "linear", "relu", "relu6", "elu", "selu", "tanh", "sigmoid", "hard_sigmoid", "softplus",
@@ -148,7 +145,7 @@ class DeadUnits:
 
 def dead_units(model) -> dict:
     """{hidden Dense/Conv2D layer: DeadUnits} of a pruned model (one look, no iteration)."""
-    from lottery_keras.export import plain_model
+    from lottery_keras.pruning.pruned_model import plain_model
 
     model = plain_model(model)
     layers, weighted, links = _plan(model)
@@ -193,7 +190,7 @@ def compact(model, atol: float = 0.0) -> Compaction:
     with ``|w| <= atol`` count as pruned (default: only exact zeros). The last layer keeps
     all its units (they are the outputs); input features are never removed.
     """
-    from lottery_keras.export import plain_model
+    from lottery_keras.pruning.pruned_model import plain_model
 
     if isinstance(atol, bool) or not isinstance(atol, (int, float)) or not atol >= 0:
         raise ValueError(f"atol must be a number >= 0, got {atol!r}")
@@ -256,53 +253,3 @@ def compact(model, atol: float = 0.0) -> Compaction:
         units={layers[i].name: (int(layers[i].kernel.shape[-1]), int(kernels[i].shape[-1])) for i in weighted},
         kept_constant={n: c for n, c in constant_kept.items() if c},
     )
-
-
-# --- structured pruning ------------------------------------------------------------------
-
-NORMS = (1, 2)
-
-
-def unit_norms(kernel, ord: int = 2) -> np.ndarray:
-    """L1 or L2 norm of each unit's incoming weights (``kernel[..., j]``)."""
-    if ord not in NORMS:
-        raise ValueError(f"ord must be 1 or 2 (L1 or L2 norm), got {ord!r}")
-    kernel = np.asarray(kernel)
-    return np.linalg.norm(kernel.reshape(-1, kernel.shape[-1]), ord=ord, axis=0)
-
-
-def unit_masks(kernels: Mapping, masks: Mapping, fraction, ord: int = 2, skip=()) -> dict:
-    """Masks with whole units pruned: in every layer not in `skip`, the `fraction` of the
-    units still alive whose incoming (masked) weights have the smallest norm lose all their
-    incoming weights. `fraction`: a number in [0, 1) or {layer: number}. Masks only shrink."""
-    if set(kernels) != set(masks):
-        raise ValueError(f"kernels cover layers {sorted(kernels)}, masks cover {sorted(masks)}")
-    rates = masks_lib.layer_rates(fraction, masks)
-    new = {}
-    for name, mask in masks.items():
-        mask = np.asarray(mask, dtype=np.float32).copy()
-        if name in skip or rates[name] == 0.0:
-            new[name] = mask
-            continue
-        units = mask.shape[-1]
-        cols = mask.reshape(-1, units)
-        alive = np.flatnonzero(cols.any(0))
-        norms = unit_norms(np.asarray(kernels[name]) * mask, ord)[alive]
-        count = round(rates[name] * alive.size)
-        if count:
-            drop = alive[np.argsort(norms, kind="stable")[:count]]
-            cols[:, drop] = 0.0
-        new[name] = cols.reshape(mask.shape)
-    return new
-
-
-def prune_units(ticket, fraction, ord: int = 2) -> None:
-    """Prune whole neurons / channels of a Ticket by the norm of their incoming weights:
-    `fraction` of the alive units of every prunable layer except the last (the outputs)."""
-    from lottery_keras.ticket import Ticket
-
-    if not isinstance(ticket, Ticket):
-        raise TypeError(f"prune_units takes a lottery_keras Ticket, got {type(ticket).__name__}")
-    current = ticket.masks
-    last = list(current)[-1]
-    ticket.set_masks(unit_masks(ticket.kernels(), current, fraction, ord, skip=(last,)))

@@ -74,8 +74,8 @@ def check(kernel, m_by_n=(2, 4)) -> PatternCheck:
 
 def check_model(model, m_by_n=(2, 4)) -> dict:
     """{layer name: PatternCheck} for every Dense and Conv2D kernel of a model or Ticket."""
-    from lottery_keras import pruned_model
-    from lottery_keras.export import plain_model
+    from lottery_keras.pruning import pruned_model
+    from lottery_keras.pruning.pruned_model import plain_model
 
     model = plain_model(model)
     return {name: check(layer.kernel.numpy(), m_by_n)
@@ -133,6 +133,6 @@ def callbacks() -> list:
 
 def strip(wrapped):
     """A plain tf_keras model from a :func:`wrap`-ped one, its kernels N:M sparse."""
-    from lottery_keras.export import plain_model
+    from lottery_keras.pruning.pruned_model import plain_model
 
     return plain_model(wrapped)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lottery_keras._keras import keras, tf
-from lottery_keras.pruned_model import prunable_layers
+from lottery_keras.pruning.pruned_model import prunable_layers
 
 
 def default_loss():

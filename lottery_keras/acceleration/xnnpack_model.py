@@ -66,7 +66,7 @@ def prune_for_xnnpack(model, sparsity: float = 0.8, begin_step: int = 0, frequen
     ``tfmot.sparsity.keras.UpdatePruningStep()``, then ``export.plain_model(...)``."""
     import tensorflow_model_optimization as tfmot
 
-    from lottery_keras.masks import check_fraction
+    from lottery_keras.pruning.masks import check_fraction
 
     sparsity = check_fraction(sparsity, "sparsity")
     if sparsity < 2 / 3:

@@ -12,9 +12,9 @@ from collections import deque
 
 import numpy as np
 
-from lottery_keras import masks as masks_lib
 from lottery_keras._keras import keras
-from lottery_keras.scoring import Magnitude
+from lottery_keras.pruning import masks as masks_lib
+from lottery_keras.scoring.criteria import Magnitude
 
 
 def mask_distance(a: dict, b: dict) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lottery_keras import snapshot
+from lottery_keras.pruning import snapshot
 
 
 def interpolate(a: snapshot.Snapshot, b: snapshot.Snapshot, alpha: float) -> snapshot.Snapshot:

@@ -8,7 +8,7 @@ scorers prune the lowest scores first, so this scorer returns -S = w * (H g).
 from __future__ import annotations
 
 from lottery_keras._keras import tf
-from lottery_keras.gradients import check_batch, default_loss, kernel_variables
+from lottery_keras.scoring.gradients import check_batch, default_loss, kernel_variables
 
 
 def hessian_gradient_product(ticket, x, y, loss=None) -> dict:

@@ -19,28 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from lottery_keras.pruning.pruned_model import plain_model
+
 FORMATS = ("dense", "sparse")
 QUANTIZATIONS = ("none", "dynamic", "float16")
-
-
-def plain_model(model):
-    """A plain tf_keras model from a Ticket, a model in pruning wrappers, or a plain model;
-    refuses Keras 3 / subclassed models (TypeError) and NaN or infinite weights (ValueError)."""
-    import tensorflow_model_optimization as tfmot
-
-    from lottery_keras import pruned_model
-    from lottery_keras._keras import check_model
-    from lottery_keras.ticket import Ticket
-
-    if isinstance(model, Ticket):
-        model = model.strip()
-    else:
-        check_model(model)
-        if pruned_model.prunable_layers(model):
-            pruned_model.apply_masks(model)
-            model = tfmot.sparsity.keras.strip_pruning(model)
-    pruned_model.check_finite(model)
-    return model
 
 
 @dataclass(frozen=True)
@@ -68,7 +50,7 @@ class Exported:
 
     def operators(self) -> list:
         """The operator names LiteRT runs, in order (``DENSIFY`` marks sparse weights expanded at load)."""
-        from lottery_keras import litert
+        from lottery_keras.acceleration import litert
 
         litert.require()
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
@@ -79,7 +61,7 @@ class Exported:
 
     def sparse_tensors(self) -> list:
         """Names of the tensors stored in a sparse layout (empty for a dense file)."""
-        from lottery_keras import litert
+        from lottery_keras.acceleration import litert
 
         litert.require()
         from ai_edge_litert.interpreter import Interpreter
@@ -131,7 +113,7 @@ def information_limit(model, value_bits: int = 32) -> float:
     plus every other weight (biases...) dense. A ``.tflite`` file adds a little graph."""
     if isinstance(value_bits, bool) or not isinstance(value_bits, int) or value_bits < 1:
         raise ValueError(f"value_bits must be an int >= 1, got {value_bits!r}")
-    from lottery_keras import pruned_model
+    from lottery_keras.pruning import pruned_model
 
     model = plain_model(model)
     bits = 0.0
@@ -169,7 +151,7 @@ def verify(exported, model, x, y=None, batch_size: int = 500, api: str = "interp
     """Run `exported` (Exported, bytes or path) with LiteRT and `model` with Keras on `x`;
     report the largest absolute output difference, class agreement and, given labels `y`,
     both accuracies. `api` and `kernels` as in :func:`lottery_keras.litert.load`."""
-    from lottery_keras import litert
+    from lottery_keras.acceleration import litert
 
     x = np.asarray(x, dtype=np.float32)
     if len(x) == 0:
