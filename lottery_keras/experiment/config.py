@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +32,16 @@ import numpy as np
 from lottery_keras import data, models
 from lottery_keras.experiment import paper, paths
 from lottery_keras.experiment import variants as variants_lib
+from lottery_keras.experiment.options import (
+    ConfigError,
+    check_choice,
+    check_int,
+    check_rate,
+    number,
+    option,
+    whole,
+    whole_or_paper,
+)
 from lottery_keras.pruning import rewind_point
 
 VARIANTS = variants_lib.DEFAULT  # the default variants (every registered one: variants.NAMES)
@@ -41,14 +51,6 @@ SCOPES = ("layerwise", "global")
 OPTIMIZERS = ("adam", "sgd", "momentum")
 DEMO_EPOCHS = 6  # training per level when neither epochs nor iterations is given
 FORMAT = 1  # version of the run-directory layout written next to the config
-
-
-class ConfigError(ValueError):
-    """A bad setting. `field` is the setting at fault; `mentions` the other settings the message names."""
-
-    def __init__(self, field: str, message: str, mentions: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.field, self.mentions = field, mentions
 
 
 class Unit(NamedTuple):
@@ -68,31 +70,6 @@ def derive_seed(*parts) -> int:
     """A 31-bit seed from integers and variant names (stable across processes and platforms)."""
     ints = [variants_lib.get(p).tag + 1000 if isinstance(p, str) else int(p) for p in parts]
     return int(np.random.SeedSequence(ints).generate_state(1)[0] >> 1)
-
-
-def whole(text: str) -> int:
-    """Command-line text -> int (range checks are __post_init__'s)."""
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
-
-
-def number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
-
-
-def whole_or_paper(text: str) -> int | str:
-    return "paper" if text.strip() == "paper" else whole(text)
-
-
-def option(default, help: str, *, parse=str, choices=None, metavar="N", flag=None, unset=None):
-    """A config field with its command line: `unset` says what None means (shown as the default)."""
-    return field(default=default, metadata={"help": help, "parse": parse, "choices": choices, "metavar": metavar,
-                                            "flag": flag, "unset": unset})
 
 
 @dataclass(frozen=True)
@@ -144,10 +121,10 @@ class ExperimentConfig:
                                   "measured on", parse=whole)
 
     def __post_init__(self):
-        _check_choice("model", self.model, MODELS)
-        _check_choice("dataset", self.dataset, DATASETS)
-        _check_choice("scope", self.scope, SCOPES)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("model", self.model, MODELS)
+        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("scope", self.scope, SCOPES)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         settings = paper.settings(self.model)
         self._default("rate", settings.rate)
         self._default("conv_rate", settings.conv_rate)
@@ -157,26 +134,26 @@ class ExperimentConfig:
                 raise ConfigError("learning_rate", f"learning_rate must be given for optimizer {self.optimizer!r} "
                                   "(the paper's values are for Adam)", ("optimizer",))
             self._set("learning_rate", settings.learning_rate)
-        _check_int("levels", self.levels, 0)
+        check_int("levels", self.levels, 0)
         if self.iterations is not None:
             if self.epochs is not None:
                 raise ConfigError("epochs", "epochs must not be given with iterations (a level trains for one "
                                   "or the other)", ("iterations",))
             if self.iterations == "paper":
                 self._set("iterations", settings.iterations)
-            _check_int("iterations", self.iterations, 1)
+            check_int("iterations", self.iterations, 1)
         else:
             self._default("epochs", DEMO_EPOCHS)
-            _check_int("epochs", self.epochs, 1)
+            check_int("epochs", self.epochs, 1)
         if self.validation is not None:
-            _check_int("validation", self.validation, 1)
+            check_int("validation", self.validation, 1)
         for name in ("batch_size", "replicates", "eval_every", "train_eval_size"):
-            _check_int(name, getattr(self, name), 1)
-        _check_int("seed", self.seed, 0)
-        _check_rate("rate", self.rate, allow_zero=False)
-        _check_rate("conv_rate", self.conv_rate)
+            check_int(name, getattr(self, name), 1)
+        check_int("seed", self.seed, 0)
+        check_rate("rate", self.rate, allow_zero=False)
+        check_rate("conv_rate", self.conv_rate)
         if self.output_rate is not None:
-            _check_rate("output_rate", self.output_rate)
+            check_rate("output_rate", self.output_rate)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
             raise ConfigError("learning_rate", f"learning_rate must be a number > 0, got {lr!r}")
@@ -267,27 +244,6 @@ class ExperimentConfig:
 
 
 # --- validation helpers ------------------------------------------------------------
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ConfigError(name, f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(name, f"{name} must be a whole number >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ConfigError(name, f"{name} must be >= {minimum}, got {value}")
-
-
-def _check_rate(name, value, allow_zero=True):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    low_ok = ok and (value >= 0 if allow_zero else value > 0)
-    if not (low_ok and value < 1):
-        interval = "[0, 1)" if allow_zero else "(0, 1)"
-        raise ConfigError(name, f"{name} must be in {interval} (a share of the surviving weights pruned per "
-                          f"level), got {value!r}")
-
 
 def _check_rewind(value) -> str:
     try:
