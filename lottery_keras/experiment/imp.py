@@ -58,7 +58,7 @@ class UnitInputs(NamedTuple):
 
 
 class UnitOutputs(NamedTuple):
-    """What one unit produces (:meth:`RunDir`-independent; :meth:`Experiment.save` writes it)."""
+    """What one unit produces, in memory (:meth:`Experiment.save` writes it to the run directory)."""
 
     unit: Unit
     mask: dict

@@ -11,7 +11,7 @@
   its sparsest level (:func:`pick_levels`);
 * ``table.txt``: the printed table.
 
-File names are :mod:`.paths`'; a variant's label, colour and marker are its own (:mod:`.variants`).
+File names come from :mod:`.paths`; a variant's label, colour and marker are its own (:mod:`.variants`).
 
 Level 0 (the dense network) is trained once per replicate and is the first point of
 every variant's curve. Uses matplotlib's object API (no pyplot, no backend switch).
@@ -222,11 +222,11 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
 
     levels = sorted(levels) if levels else pick_levels(config, rows)
     done = {(r["level"], r["variant"], r["replicate"]): r for r in rows}
-    variants = [v for v in config.variants if any(k[1] == v and k[0] > 0 for k in done)] or ["lottery"]
-    fig, axes = _figure(4.2 * len(variants) + 0.8, 4.4, ncols=len(variants), sharey=True)
+    shown = [v for v in config.variants if any(k[1] == v and k[0] > 0 for k in done)] or ["lottery"]
+    fig, axes = _figure(4.2 * len(shown) + 0.8, 4.4, ncols=len(shown), sharey=True)
     cmap = colormaps["viridis"]
     curves = []
-    for ax, variant in zip(axes, variants, strict=True):
+    for ax, variant in zip(axes, shown, strict=True):
         for i, level in enumerate(levels):
             v = "lottery" if level == 0 else variant
             reps = [k for k in done if k[0] == level and k[1] == v]
