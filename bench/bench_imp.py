@@ -144,7 +144,7 @@ def bench(repeats: int, epochs: int) -> dict:
     from lottery_keras.experiment.imp import Experiment, load_data
     from lottery_keras.experiment.progress import Progress
 
-    config = ExperimentConfig(levels=1, epochs=epochs, variants=("lottery",))
+    config = ExperimentConfig(levels=1, epochs=epochs, eval_every=50, variants=("lottery",))
     data = load_data(config)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "lib"

@@ -25,15 +25,46 @@ def test_defaults_are_the_lth_settings_and_round_trip_through_json():
     custom = ExperimentConfig(levels=3, variants="reinit,lottery", rewind=500, iterations=900)
     assert custom.variants == ("lottery", "reinit") and custom.rewind == "500it"
     assert custom.epochs is None and custom == ExperimentConfig(levels=3, rewind="500it", iterations=900,
-                                                                epochs=2, variants=("lottery", "reinit"))
+                                                                variants=("lottery", "reinit"))
     assert ExperimentConfig.from_json(custom.to_json()) == custom
 
 
-def test_model_names_match_the_model_zoo():
-    from lottery_keras import models
-    from lottery_keras.experiment.config import MODELS
+@pytest.mark.parametrize(("model", "rate", "conv_rate", "learning_rate", "iterations"), [
+    ("lenet_300_100", 0.2, 0.1, 1.2e-3, 50_000),
+    ("conv2", 0.2, 0.1, 2e-4, 20_000),
+    ("conv4", 0.2, 0.1, 3e-4, 25_000),
+    ("conv6", 0.2, 0.15, 3e-4, 30_000),
+])
+def test_unset_options_take_the_models_values_from_the_paper(model, rate, conv_rate, learning_rate, iterations):
+    c = ExperimentConfig(model=model)
+    assert (c.rate, c.conv_rate, c.output_rate, c.learning_rate, c.eval_every) == (
+        rate, conv_rate, None, learning_rate, 100)
+    assert (c.epochs, c.iterations) == (6, None), "the demo's length unless iterations are asked for"
+    long = ExperimentConfig(model=model, iterations="paper")
+    assert (long.epochs, long.iterations) == (None, iterations)
+    mine = ExperimentConfig(model=model, rate=0.3, conv_rate=0.05, learning_rate=0.01, eval_every=7, epochs=2)
+    assert (mine.rate, mine.conv_rate, mine.learning_rate, mine.eval_every, mine.epochs) == (0.3, 0.05, 0.01, 7, 2)
+    assert ExperimentConfig.from_json(long.to_json()) == long and f'"iterations": {iterations}' in long.to_json()
 
-    assert tuple(MODELS) == tuple(models.NAMES)
+
+def test_paper_rates_reach_the_pruned_model():
+    """The config's rates are what lth_rates gets: Conv-6's conv layers lose 15%, its dense 20%, output 10%."""
+    import lottery_keras as lk
+
+    c = ExperimentConfig(model="conv6")
+    ticket = lk.Ticket(lk.models.get("conv6", seed=0))
+    rates = ticket.lth_rates(dense=c.rate, conv=c.conv_rate, output=c.output_rate)
+    kinds = {name: type(w.layer).__name__ for name, w in lk.pruning.pruned_model.prunable_layers(ticket.model).items()}
+    assert {rates[n] for n, k in kinds.items() if k == "Conv2D"} == {0.15}
+    assert list(rates.values())[-1] == 0.1 and {rates[n] for n, k in list(kinds.items())[:-1] if k == "Dense"} == {0.2}
+
+
+def test_contradictory_or_unset_able_settings_are_refused():
+    with pytest.raises(ValueError, match="epochs must not be given with iterations"):
+        ExperimentConfig(iterations=100, epochs=2)
+    with pytest.raises(ValueError, match="learning_rate must be given for optimizer 'sgd'"):
+        ExperimentConfig(optimizer="sgd")
+    assert ExperimentConfig(optimizer="sgd", learning_rate=0.1).learning_rate == 0.1
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [
@@ -154,30 +185,60 @@ def test_help_lists_every_option_with_its_default_without_importing_tensorflow()
             "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported at --help time'\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(out.split())
     for option, default in [("--model", "lenet_300_100"), ("--dataset", "mnist-mini"), ("--levels", "8"),
-                            ("--rate", "0.2"), ("--conv-rate", "0.1"), ("--output-rate", "half of --rate"),
-                            ("--scope", "layerwise"), ("--epochs", "6"), ("--iterations", "use --epochs"),
-                            ("--batch-size", "60"), ("--optimizer", "adam"), ("--lr", "0.0012"),
+                            ("--rate", "paper: 0.2 for every model"),
+                            ("--conv-rate", "paper: lenet_300_100 0.1, conv2 0.1, conv4 0.1, conv6 0.15"),
+                            ("--output-rate", "half of --rate: the paper's 10%"),
+                            ("--scope", "layerwise"), ("--epochs", "6 unless --iterations"),
+                            ("--iterations", "use --epochs"), ("--batch-size", "60"), ("--optimizer", "adam"),
+                            ("--lr", "paper, Adam only: lenet_300_100 0.0012, conv2 0.0002, conv4 0.0003, "
+                                     "conv6 0.0003"),
                             ("--rewind", "init"), ("--variants", "lottery,reinit,random_mask"),
-                            ("--replicates", "1"), ("--seed", "0"), ("--eval-every", "50"),
-                            ("--out", "runs/demo"), ("--data-dir", "LOTTERY_KERAS_DATA")]:
+                            ("--replicates", "1"), ("--seed", "0"), ("--eval-every", "paper: 100"),
+                            ("--train-eval-size", "2000"), ("--out", "runs/demo"),
+                            ("--data-dir", "LOTTERY_KERAS_DATA")]:
         assert option in out
-        flat = " ".join(out.split())
         assert f"(default: {default}" in flat or f"(default: ${default}" in flat, (option, default)
+    assert "'paper' for the model's paper value (lenet_300_100 50000, conv2 20000, conv4 25000, conv6 30000)" in flat
+    for name in ("sign_reinit", "random_mask_global"):
+        assert name in flat
+
+
+def test_cli_choices_are_the_librarys_names():
+    from lottery_keras import data, models
+    from lottery_keras.cli import build_parser
+    from lottery_keras.experiment import variants
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    choices = {a.dest: a.choices for a in run._actions}
+    assert choices["model"] == models.NAMES and choices["dataset"] == data.NAMES
+    variants_help = " ".join(next(a.help for a in run._actions if a.dest == "variants").split())
+    assert all(f"{name} ({v.description})" in variants_help for name, v in variants.REGISTRY.items())
+
+
+def _exit_code(argv):
+    try:
+        return main(argv)
+    except SystemExit as err:  # argparse's own refusals (a bad choice, a non-number)
+        return err.code
 
 
 @pytest.mark.parametrize(("argv", "words"), [
     (["--levels", "-1"], "argument --levels: must be >= 0, got -1"),
-    (["--rate", "1"], "argument --rate: must be in [0, 1)"),
-    (["--rate", "1.5"], "argument --rate: must be in [0, 1)"),
+    (["--levels", "many"], "argument --levels: expected a whole number, got 'many'"),
+    (["--rate", "1"], "argument --rate: must be in (0, 1)"),
+    (["--rate", "1.5"], "argument --rate: must be in (0, 1)"),
+    (["--conv-rate", "1"], "argument --conv-rate: must be in [0, 1)"),
     (["--variants", "lottery,ticket"], "argument --variants: unknown variant 'ticket'"),
     (["--rewind", "yesterday"], "argument --rewind: rewind point must be"),
     (["--model", "vgg"], "argument --model: invalid choice: 'vgg'"),
+    (["--iterations", "100", "--epochs", "2"], "argument --epochs: must not be given with --iterations"),
+    (["--optimizer", "momentum"], "argument --lr: must be given for --optimizer 'momentum'"),
 ])
-def test_bad_options_get_one_line_and_exit_code_2(capsys, argv, words):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["run", *argv])
-    assert exit_info.value.code == 2
+def test_bad_options_get_one_line_and_exit_code_2(capsys, tmp_path, argv, words):
+    assert _exit_code(["run", *argv, "--out", str(tmp_path / "run")]) == 2
+    assert not (tmp_path / "run").exists()
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err, err
 
@@ -189,7 +250,7 @@ def test_bad_config_values_and_data_dirs_exit_2_with_one_line(tmp_path, capsys):
     assert main(["run", "--data-dir", str(tmp_path / "afile"), "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3
-    assert "rate must be in (0, 1)" in err[0]
+    assert "argument --rate: must be in (0, 1)" in err[0]
     assert "--data-dir" in err[1] and "no such folder" in err[1] and "no such folder" in err[2]
     assert not any((tmp_path / d).exists() for d in "abc")
 
@@ -206,6 +267,16 @@ def test_a_different_config_on_an_existing_run_dir_is_refused(tmp_path, capsys):
     assert json.loads((run.path / "config.json").read_text())["levels"] == 2
 
 
+def test_an_out_that_cannot_be_created_gets_one_clear_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("")
+    assert main(["run", "--out", str(tmp_path / "afile" / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Errno" not in err
+    assert f"cannot create the run directory {tmp_path / 'afile' / 'run'}: {tmp_path / 'afile'} is a file" in err
+
+
 def test_report_of_a_folder_that_is_no_run_dir_exits_2(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "is not an experiment run directory" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err == f"lottery-keras report: error: {tmp_path / 'missing'} does not exist\n"

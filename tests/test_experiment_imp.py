@@ -189,6 +189,24 @@ def test_late_rewinding_and_replicates(tmp_path):
     assert all(p.is_file() for p in files.values())
 
 
+def test_sign_reinit_and_global_random_masks_run_as_variants(tmp_path):
+    config = ExperimentConfig(levels=1, iterations=20, eval_every=10, train_eval_size=300, rewind="10it",
+                              variants=("lottery", "sign_reinit", "random_mask_global"))
+    out = tmp_path / "more"
+    rows = run(config, out, progress=False)
+    assert [(r["level"], r["variant"]) for r in rows] == [(0, "lottery"), (1, "lottery"), (1, "sign_reinit"),
+                                                          (1, "random_mask_global")]
+    by = {r["variant"]: r for r in rows if r["level"] == 1}
+    assert by["sign_reinit"]["start_iteration"] == 0 and by["random_mask_global"]["start_iteration"] == 10
+    assert by["sign_reinit"]["remaining"] == by["lottery"]["remaining"] == by["random_mask_global"]["remaining"]
+    masks = {v: rd.load_masks(out / Unit(1, v, 0).name / "mask.npz") for v in by}
+    assert all(np.array_equal(masks["sign_reinit"][n], masks["lottery"][n]) for n in LAYERS)
+    assert by["random_mask_global"]["remaining_output"] != by["lottery"]["remaining_output"]
+    from lottery_keras.experiment.report import table
+
+    assert "sign_reinit" in table(config, rows) and "random_mask_global" in table(config, rows)
+
+
 def test_global_scope_prunes_the_rate_of_all_weights(tmp_path):
     config = ExperimentConfig(levels=1, iterations=20, eval_every=20, train_eval_size=300, scope="global",
                               rate=0.5, variants=("lottery",))
@@ -245,6 +263,24 @@ def test_report_writes_slide_sized_plots_and_prints_the_table(tiny, tmp_path, ca
     assert lines[0].split()[:3] == ["level", "remaining", "variant"]
     assert len(lines) == 1 + 7 + 1 and "dense" in lines[1] and "random_mask" in lines[-2]
     assert f"{100 * rows[0]['test_accuracy']:.2f}" in lines[1]
+
+
+def test_report_axes_show_every_level_and_every_point(tiny, tmp_path, monkeypatch):
+    from lottery_keras.experiment import report
+
+    out, rows = tiny
+    figures = {}
+    monkeypatch.setattr(report, "_save", lambda fig, path: figures.setdefault(path.stem, fig) and path)
+    report.make_report(out, out=tmp_path / "rep")
+    remaining = sorted({100 * r["remaining"] for r in rows})
+    for name in ("accuracy", "early_stop"):
+        for ax in figures[name].axes:
+            assert sorted(ax.get_xticks()) == pytest.approx(remaining)
+            assert all(t.get_text() for t in ax.get_xticklabels())
+    for ax in figures["learning_curves"].axes:
+        low, high = ax.get_ylim()
+        assert ax.lines and all(low <= y <= high for line in ax.lines for y in line.get_ydata())
+        assert any(line.get_ydata()[0] < 50 for line in ax.lines), "the untrained start is on the plot"
 
 
 def test_report_of_a_partial_run_says_so(tiny, tmp_path, capsys):

@@ -1,151 +1,104 @@
-"""`lottery-keras run` and `lottery-keras report` (no TensorFlow import until a command runs)."""
+"""`lottery-keras run` and `lottery-keras report` (no TensorFlow import until a command runs).
+
+The options of ``run`` are generated from :class:`ExperimentConfig`'s fields: name,
+help text, parser, choices and what an unset option means all live in the field's
+metadata, and ``ExperimentConfig.__post_init__`` is the only validator (its errors are
+shown as ``argument --option: ...``, one line, exit code 2).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import re
 import sys
 from pathlib import Path
 
-from lottery_keras.experiment.config import DATASETS, MODELS, OPTIMIZERS, SCOPES, VARIANTS, ExperimentConfig
-
-_D = ExperimentConfig()  # the defaults shown in --help
+from lottery_keras.experiment.config import ConfigError, ExperimentConfig
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every default, except where the help text already spells it out."""
-
-    def _get_help_string(self, action):
-        if action.default is None and "default:" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
+def flag(name: str) -> str:
+    """The command-line option of a config field (``learning_rate`` -> ``--lr``)."""
+    field = next(f for f in dataclasses.fields(ExperimentConfig) if f.name == name)
+    return field.metadata.get("flag") or "--" + name.replace("_", "-")
 
 
-def _int_at_least(minimum):
-    def parse(text):
+def _arg_type(parse):
+    def convert(text):
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-    return parse
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    convert.__name__ = parse.__name__  # argparse names the type in its messages
+    return convert
 
 
-def _rate(text):
+def _default_text(field) -> str:
+    unset = field.metadata.get("unset")
+    if unset is not None:
+        return unset
+    default = field.default
+    return ",".join(default) if isinstance(default, tuple) else str(default)
+
+
+def add_config_options(parser) -> None:
+    """One option per config field; each defaults to None, meaning "not given"."""
+    for field in dataclasses.fields(ExperimentConfig):
+        meta = field.metadata
+        text = f"{meta['help']} (default: {_default_text(field)})".replace("%", "%%")
+        kwargs = {"choices": meta["choices"]} if meta["choices"] else {"type": _arg_type(meta["parse"])}
+        parser.add_argument(flag(field.name), dest=field.name, default=None, metavar=meta["metavar"], help=text,
+                            **kwargs)
+
+
+def config_from_args(args) -> ExperimentConfig:
+    """The config of the options given; a bad value raises ValueError ``argument --option: ...``."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(ExperimentConfig)}
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1) (a share of the surviving weights), got {text}")
-    return value
+        return ExperimentConfig(**{k: v for k, v in given.items() if v is not None})
+    except ConfigError as err:
+        raise ValueError(f"argument {flag(err.field)}: {_in_flags(err)}") from None
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _variants(text):
-    names = [v for v in text.replace(" ", ",").split(",") if v]
-    unknown = [v for v in names if v not in VARIANTS]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
-    if "lottery" not in names:
-        raise argparse.ArgumentTypeError("must include 'lottery' (its trained weights define the next level's mask)")
-    return tuple(names)
-
-
-def _rewind(text):
-    from lottery_keras.pruning import rewind_point
-
-    try:
-        return rewind_point.parse(text).name
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+def _in_flags(err: ConfigError) -> str:
+    """The error text with setting names spelled as options (``epochs`` -> ``--epochs``)."""
+    text = str(err)
+    if text.startswith(err.field + " must "):  # "levels must be >= 0" -> "argument --levels: must be >= 0"
+        text = text[len(err.field) + 1:]
+    for name in err.mentions:
+        text = re.sub(rf"\b{name}\b", flag(name), text)
+    return text
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "run", formatter_class=_Formatter,
+        "run",
         help="run (or resume) an iterative-magnitude-pruning experiment with the LTH controls",
         description="Iterative magnitude pruning, levels 0..LEVELS. Each level trains the variants under the "
-                    "same sparsity: lottery (the IMP ticket rewound to --rewind), reinit (same mask, fresh "
-                    "weights) and random_mask (random mask, same per-layer sparsity). Results go to --out; "
-                    "running the same command again resumes an interrupted run.",
+                    "same sparsity (see --variants). Results go to --out; running the same command again resumes "
+                    "an interrupted run. Defaults marked 'paper' are the LTH paper's value for --model "
+                    "(Frankle & Carbin 2019); the demo's 6 epochs per level are not: --iterations paper trains "
+                    "as long as the paper did.",
     )
-    p.add_argument("--model", choices=MODELS, default=_D.model, help="network")
-    p.add_argument("--dataset", choices=DATASETS, default=_D.dataset,
-                   help="mnist-mini is bundled; mnist and fashion_mnist are looked for in --data-dir, "
-                        "$LOTTERY_KERAS_DATA, the Keras cache")
+    add_config_options(p)
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="folder holding mnist/ and fashion-mnist/ IDX files (default: $LOTTERY_KERAS_DATA)")
-    p.add_argument("--validation", type=_int_at_least(1), default=None, metavar="N",
-                   help="training images held out for validation (default: 5000 for the full datasets, "
-                        "833 for mnist-mini)")
-    p.add_argument("--levels", type=_int_at_least(0), default=_D.levels, metavar="N",
-                   help="pruning levels after the dense level 0")
-    p.add_argument("--rate", type=_rate, default=_D.rate, metavar="R",
-                   help="share of the surviving dense-layer weights pruned per level (with --scope global: "
-                        "of all surviving weights)")
-    p.add_argument("--conv-rate", type=_rate, default=_D.conv_rate, metavar="R",
-                   help="share of the surviving conv-layer weights pruned per level")
-    p.add_argument("--output-rate", type=_rate, default=None, metavar="R",
-                   help="share of the surviving output-layer weights pruned per level (default: half of --rate)")
-    p.add_argument("--scope", choices=SCOPES, default=_D.scope,
-                   help="prune each layer at its own rate, or all weights pooled")
-    p.add_argument("--epochs", type=_int_at_least(1), default=_D.epochs, metavar="N",
-                   help="training per level, in epochs")
-    p.add_argument("--iterations", type=_int_at_least(1), default=None, metavar="N",
-                   help="training per level in iterations, instead of --epochs (default: use --epochs)")
-    p.add_argument("--batch-size", type=_int_at_least(1), default=_D.batch_size, metavar="N", help="batch size")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=_D.optimizer,
-                   help="optimizer (momentum = SGD with momentum 0.9)")
-    p.add_argument("--lr", type=_positive_float, default=_D.learning_rate, metavar="LR", help="learning rate")
-    p.add_argument("--rewind", type=_rewind, default=_D.rewind, metavar="POINT",
-                   help="where lottery and random_mask restart: init, or a point of level 0's training such "
-                        "as 500it or 1ep (late rewinding)")
-    p.add_argument("--variants", type=_variants, default=",".join(_D.variants), metavar="LIST",
-                   help=f"comma-separated, from {', '.join(VARIANTS)}; must include lottery")
-    p.add_argument("--replicates", type=_int_at_least(1), default=_D.replicates, metavar="N",
-                   help="independent repeats, each with its own initial weights (seed + replicate) and data order")
-    p.add_argument("--seed", type=_int_at_least(0), default=_D.seed, metavar="N", help="base random seed")
-    p.add_argument("--eval-every", type=_int_at_least(1), default=_D.eval_every, metavar="N",
-                   help="iterations between evaluations of train/validation/test loss and accuracy")
-    p.add_argument("--train-eval-size", type=_int_at_least(1), default=_D.train_eval_size, metavar="N",
-                   help="training images (a fixed subset) the train loss and accuracy are measured on")
-    p.add_argument("--out", default="runs/demo", metavar="DIR", help="run directory (created, or resumed)")
+    p.add_argument("--out", default="runs/demo", metavar="DIR",
+                   help="run directory, created or resumed (default: runs/demo)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run_command)
 
-    r = sub.add_parser("report", formatter_class=_Formatter,
+    r = sub.add_parser("report", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        help="plots (PNG) and a table of an experiment's results",
                        description="Writes accuracy.png, early_stop.png, learning_curves.png and table.txt "
                                    "for a run directory, and prints the table.")
     r.add_argument("run_dir", metavar="DIR", help="a run directory written by lottery-keras run")
     r.add_argument("--out", default=None, metavar="DIR", help="where the plots go (default: DIR/report)")
     r.add_argument("--levels", default=None, metavar="LIST",
-                   help="comma-separated levels for the learning curves (default: up to 5 levels near the "
-                        "paper's 100, 51, 21, 7 and 3.6%% remaining)")
+                   help="comma-separated levels for the learning curves (default: the levels nearest the "
+                        "paper's 100, 51, 21, 7 and 3.6%% remaining that the run reaches, and its sparsest)")
     r.set_defaults(func=report_command)
-
-
-def config_from_args(args) -> ExperimentConfig:
-    variants = args.variants if isinstance(args.variants, tuple) else _variants(args.variants)
-    return ExperimentConfig(
-        model=args.model, dataset=args.dataset, validation=args.validation, levels=args.levels, rate=args.rate,
-        conv_rate=args.conv_rate, output_rate=args.output_rate, scope=args.scope, epochs=args.epochs,
-        iterations=args.iterations, batch_size=args.batch_size, optimizer=args.optimizer,
-        learning_rate=args.lr, rewind=args.rewind, variants=variants, replicates=args.replicates,
-        seed=args.seed, eval_every=args.eval_every, train_eval_size=args.train_eval_size,
-    )
 
 
 def _check_data_dir(data_dir) -> None:

@@ -1,16 +1,19 @@
 """What an IMP experiment is: one frozen, validated, JSON-round-tripping dataclass.
 
 Nothing here imports TensorFlow, so the command line can check its options (and
-refuse bad ones with one clear line) before the slow import.
+refuse bad ones with one clear line) before the slow import. Each field carries its
+``--help`` text and command-line parser in its metadata (the ``run`` command is
+generated from them, :mod:`lottery_keras.cli.experiment`); ``__post_init__`` is the
+only validator.
 
 An experiment runs levels ``0..levels``. Level 0 trains the dense network once per
 replicate; every later level prunes the previous level's trained ``lottery`` network
-by magnitude and trains each variant under that sparsity:
+by magnitude and trains each variant (:mod:`.variants`) under that sparsity.
 
-* ``lottery``: the IMP ticket, rewound to ``rewind`` ("init", or "500it", "1ep", ...
-  captured during level 0);
-* ``reinit``: the same mask with freshly drawn initial weights (the LTH control);
-* ``random_mask``: a random mask with the same per-layer sparsity, rewound to ``rewind``.
+Options left at None take the model's value from the LTH paper (:mod:`.paper`) and
+are stored resolved, so ``config.json`` says what was used. Training length is
+``epochs`` (6 unless ``iterations`` is given: the demo's) or ``iterations``
+(``"paper"``: the model's paper value), never both.
 
 A unit of work is one ``(level, variant, replicate)``; it is what a run directory
 records as done, and what a resumed run skips.
@@ -26,16 +29,28 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lottery_keras import data, models
+from lottery_keras.experiment import paper, paths
+from lottery_keras.experiment import variants as variants_lib
+from lottery_keras.experiment.options import (
+    ConfigError,
+    check_choice,
+    check_int,
+    check_rate,
+    number,
+    option,
+    whole,
+    whole_or_paper,
+)
 from lottery_keras.pruning import rewind_point
 
-VARIANTS = ("lottery", "reinit", "random_mask")
-MODELS = ("lenet_300_100", "conv2", "conv4", "conv6")  # = lottery_keras.models.NAMES (checked by a test)
-DATASETS = ("mnist-mini", "mnist", "fashion_mnist")
+VARIANTS = variants_lib.DEFAULT  # the default variants (every registered one: variants.NAMES)
+MODELS = models.NAMES
+DATASETS = data.NAMES
 SCOPES = ("layerwise", "global")
 OPTIMIZERS = ("adam", "sgd", "momentum")
+DEMO_EPOCHS = 6  # training per level when neither epochs nor iterations is given
 FORMAT = 1  # version of the run-directory layout written next to the config
-
-_VARIANT_TAG = {name: i for i, name in enumerate(VARIANTS)}
 
 
 class Unit(NamedTuple):
@@ -48,12 +63,12 @@ class Unit(NamedTuple):
     @property
     def name(self) -> str:
         """The unit's folder inside a run directory, e.g. ``level_03/lottery_r0``."""
-        return f"level_{self.level:02d}/{self.variant}_r{self.replicate}"
+        return paths.unit(*self)
 
 
 def derive_seed(*parts) -> int:
-    """A 31-bit seed from integers and names (stable across processes and platforms)."""
-    ints = [_VARIANT_TAG[p] + 1000 if isinstance(p, str) else int(p) for p in parts]
+    """A 31-bit seed from integers and variant names (stable across processes and platforms)."""
+    ints = [variants_lib.get(p).tag + 1000 if isinstance(p, str) else int(p) for p in parts]
     return int(np.random.SeedSequence(ints).generate_state(1)[0] >> 1)
 
 
@@ -61,54 +76,97 @@ def derive_seed(*parts) -> int:
 class ExperimentConfig:
     """Everything that determines an experiment's numbers (not where data or output live)."""
 
-    model: str = "lenet_300_100"
-    dataset: str = "mnist-mini"
-    validation: int | None = None  # held-out images; None: the dataset's default (5,000 / 833)
-    levels: int = 8  # pruning rounds after the dense level 0
-    rate: float = 0.2  # share of surviving dense weights pruned per level (global: of all weights)
-    conv_rate: float = 0.1  # ... of conv weights (layerwise only)
-    output_rate: float | None = None  # ... of the output layer; None: half of `rate` (layerwise only)
-    scope: str = "layerwise"
-    epochs: int | None = 6  # training per level, in passes over the training set ...
-    iterations: int | None = None  # ... or in iterations (then `epochs` is None)
-    batch_size: int = 60
-    optimizer: str = "adam"
-    learning_rate: float = 1.2e-3
-    rewind: str = "init"
-    variants: tuple[str, ...] = VARIANTS
-    replicates: int = 1
-    seed: int = 0
-    eval_every: int = 50  # iterations between metric evaluations
-    train_eval_size: int = 2000  # training images (a fixed subset) the train loss/accuracy is measured on
+    model: str = option("lenet_300_100", "network; the defaults marked 'paper' follow it", choices=MODELS,
+                        metavar=None)
+    dataset: str = option("mnist-mini", "mnist-mini is bundled; mnist and fashion_mnist are looked for in "
+                          "--data-dir, $LOTTERY_KERAS_DATA, the Keras cache", choices=DATASETS, metavar=None)
+    validation: int | None = option(None, "training images held out for validation", parse=whole,
+                                    unset="5000 for the full datasets, 833 for mnist-mini")
+    levels: int = option(8, "pruning levels after the dense level 0", parse=whole)
+    rate: float | None = option(None, "share of the surviving dense-layer weights pruned per level (with "
+                                "--scope global: of all surviving weights)", parse=number, metavar="R",
+                                unset=f"paper: {paper.describe('rate')}")
+    conv_rate: float | None = option(None, "share of the surviving conv-layer weights pruned per level "
+                                     "(layerwise only)", parse=number, metavar="R",
+                                     unset=f"paper: {paper.describe('conv_rate')}")
+    output_rate: float | None = option(None, "share of the surviving output-layer weights pruned per level "
+                                       "(layerwise only)", parse=number, metavar="R",
+                                       unset="half of --rate: the paper's 10%")
+    scope: str = option("layerwise", "prune each layer at its own rate, or all weights pooled", choices=SCOPES,
+                        metavar=None)
+    epochs: int | None = option(None, "training per level, in passes over the training set", parse=whole,
+                                unset=f"{DEMO_EPOCHS} unless --iterations is given")
+    iterations: int | str | None = option(None, "training per level in iterations instead of --epochs; 'paper' "
+                                          f"for the model's paper value ({paper.describe('iterations')})",
+                                          parse=whole_or_paper, metavar="N|paper",
+                                          unset="use --epochs")
+    batch_size: int = option(paper.BATCH_SIZE, "batch size", parse=whole)
+    optimizer: str = option("adam", "optimizer (momentum = SGD with momentum 0.9)", choices=OPTIMIZERS,
+                            metavar=None)
+    learning_rate: float | None = option(None, "learning rate", parse=number, metavar="LR", flag="--lr",
+                                         unset=f"paper, Adam only: {paper.describe('learning_rate')}")
+    rewind: str = option("init", "where lottery and the random masks restart (re-initialised variants start "
+                         "at 0): init, or a point of level 0's training such as 500it or 1ep (late rewinding)",
+                         metavar="POINT")
+    variants: tuple[str, ...] = option(VARIANTS, "comma-separated, from "
+                                       + "; ".join(f"{v.name} ({v.description})" for v in
+                                                   variants_lib.REGISTRY.values()) + "; must include lottery",
+                                       metavar="LIST")
+    replicates: int = option(1, "independent repeats, each with its own initial weights (seed + replicate) "
+                             "and data order", parse=whole)
+    seed: int = option(0, "base random seed", parse=whole)
+    eval_every: int | None = option(None, "iterations between evaluations of train/validation/test loss and "
+                                    "accuracy", parse=whole, unset=f"paper: {paper.EVAL_EVERY}")
+    train_eval_size: int = option(2000, "training images (a fixed subset) the train loss and accuracy are "
+                                  "measured on", parse=whole)
 
     def __post_init__(self):
-        _check_choice("model", self.model, MODELS)
-        _check_choice("dataset", self.dataset, DATASETS)
-        _check_choice("scope", self.scope, SCOPES)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_int("levels", self.levels, 0)
+        check_choice("model", self.model, MODELS)
+        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("scope", self.scope, SCOPES)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        settings = paper.settings(self.model)
+        self._default("rate", settings.rate)
+        self._default("conv_rate", settings.conv_rate)
+        self._default("eval_every", paper.EVAL_EVERY)
+        if self.learning_rate is None:
+            if self.optimizer != "adam":
+                raise ConfigError("learning_rate", f"learning_rate must be given for optimizer {self.optimizer!r} "
+                                  "(the paper's values are for Adam)", ("optimizer",))
+            self._set("learning_rate", settings.learning_rate)
+        check_int("levels", self.levels, 0)
         if self.iterations is not None:
-            _check_int("iterations", self.iterations, 1)
-            object.__setattr__(self, "epochs", None)  # not used: keep it out of the experiment's identity
+            if self.epochs is not None:
+                raise ConfigError("epochs", "epochs must not be given with iterations (a level trains for one "
+                                  "or the other)", ("iterations",))
+            if self.iterations == "paper":
+                self._set("iterations", settings.iterations)
+            check_int("iterations", self.iterations, 1)
         else:
-            _check_int("epochs", self.epochs, 1)
+            self._default("epochs", DEMO_EPOCHS)
+            check_int("epochs", self.epochs, 1)
         if self.validation is not None:
-            _check_int("validation", self.validation, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("replicates", self.replicates, 1)
-        _check_int("seed", self.seed, 0)
-        _check_int("eval_every", self.eval_every, 1)
-        _check_int("train_eval_size", self.train_eval_size, 1)
-        _check_rate("rate", self.rate, allow_zero=False)
-        _check_rate("conv_rate", self.conv_rate)
+            check_int("validation", self.validation, 1)
+        for name in ("batch_size", "replicates", "eval_every", "train_eval_size"):
+            check_int(name, getattr(self, name), 1)
+        check_int("seed", self.seed, 0)
+        check_rate("rate", self.rate, allow_zero=False)
+        check_rate("conv_rate", self.conv_rate)
         if self.output_rate is not None:
-            _check_rate("output_rate", self.output_rate)
+            check_rate("output_rate", self.output_rate)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"learning_rate must be a number > 0, got {lr!r}")
-        object.__setattr__(self, "learning_rate", float(lr))
-        object.__setattr__(self, "rewind", _check_rewind(self.rewind))
-        object.__setattr__(self, "variants", _check_variants(self.variants))
+            raise ConfigError("learning_rate", f"learning_rate must be a number > 0, got {lr!r}")
+        self._set("learning_rate", float(lr))
+        self._set("rewind", _check_rewind(self.rewind))
+        self._set("variants", _check_variants(self.variants))
+
+    def _set(self, name, value) -> None:
+        object.__setattr__(self, name, value)
+
+    def _default(self, name, value) -> None:
+        if getattr(self, name) is None:
+            self._set(name, value)
 
     # --- derived quantities --------------------------------------------------------
 
@@ -129,16 +187,17 @@ class ExperimentConfig:
         """The rewind point must fall inside one level's training (needs the data size)."""
         total, start = self.iterations_per_level(steps_per_epoch), self.rewind_iteration(steps_per_epoch)
         if start >= total:
-            raise ValueError(f"rewind point {self.rewind!r} is iteration {start}, but a level trains for only "
-                             f"{total} iterations ({steps_per_epoch} per epoch); rewind earlier or train longer")
+            raise ConfigError("rewind", f"rewind point {self.rewind!r} is iteration {start}, but a level trains "
+                              f"for only {total} iterations ({steps_per_epoch} per epoch); rewind earlier or "
+                              "train longer")
 
     def units(self) -> list[Unit]:
         """All units in the order they run: level by level, replicate by replicate."""
         out = []
         for level in range(self.levels + 1):
             for replicate in range(self.replicates):
-                variants = ("lottery",) if level == 0 else self.variants
-                out += [Unit(level, v, replicate) for v in variants]
+                names = ("lottery",) if level == 0 else self.variants
+                out += [Unit(level, v, replicate) for v in names]
         return out
 
     def model_seed(self, replicate: int) -> int:
@@ -150,7 +209,7 @@ class ExperimentConfig:
         return derive_seed(self.seed, unit.level, unit.variant, unit.replicate, 1)
 
     def variant_seed(self, unit: Unit) -> int:
-        """Seed of the fresh weights (reinit) or the random mask (random_mask) of one unit."""
+        """Seed of the variant's own random choices (fresh weights, random mask) in one unit."""
         return derive_seed(self.seed, unit.level, unit.variant, unit.replicate, 2)
 
     # --- JSON ----------------------------------------------------------------------
@@ -186,42 +245,26 @@ class ExperimentConfig:
 
 # --- validation helpers ------------------------------------------------------------
 
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-
-
-def _check_rate(name, value, allow_zero=True):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    low_ok = ok and (value >= 0 if allow_zero else value > 0)
-    if not (low_ok and value < 1):
-        interval = "[0, 1)" if allow_zero else "(0, 1)"
-        raise ValueError(f"{name} must be in {interval} (a share of the surviving weights pruned per level), "
-                         f"got {value!r}")
-
-
 def _check_rewind(value) -> str:
-    return rewind_point.parse(value).name  # ints are iterations; raises a clear ValueError
+    try:
+        return rewind_point.parse(value).name  # ints are iterations
+    except (TypeError, ValueError) as err:
+        raise ConfigError("rewind", str(err)) from None
 
 
 def _check_variants(value) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v for v in value.replace(" ", ",").split(",") if v]
     value = list(value)
-    unknown = [v for v in value if v not in VARIANTS]
+    unknown = [v for v in value if v not in variants_lib.REGISTRY]
     if unknown:
-        raise ValueError(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
+        raise ConfigError("variants", f"unknown variant {unknown[0]!r}; choose from "
+                          f"{', '.join(variants_lib.NAMES)}")
     if "lottery" not in value:
-        raise ValueError("variants must include 'lottery': its trained weights define the next level's mask")
-    return tuple(v for v in VARIANTS if v in value)
+        raise ConfigError("variants", "variants must include 'lottery': its trained weights define the next "
+                          "level's mask")
+    return tuple(v for v in variants_lib.NAMES if v in value)
 
 
-__all__ = ["DATASETS", "FORMAT", "MODELS", "OPTIMIZERS", "SCOPES", "VARIANTS", "ExperimentConfig", "Unit",
-           "derive_seed"]
+__all__ = ["DATASETS", "DEMO_EPOCHS", "FORMAT", "MODELS", "OPTIMIZERS", "SCOPES", "VARIANTS", "ConfigError",
+           "ExperimentConfig", "Unit", "derive_seed"]

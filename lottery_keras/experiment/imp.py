@@ -6,8 +6,9 @@ of the config and of files already on disk:
 
 * its mask: all ones at level 0; else the previous level's ``lottery`` mask pruned by
   the magnitude of that unit's trained weights (read back from its ``weights.npz``);
-* its start weights: W0 of the replicate (``models.get(model, seed + replicate)``), the
-  rewind snapshot saved by level 0, or fresh weights for ``reinit``;
+* its start weights: W0 of the replicate (``models.get(model, seed + replicate)``) or
+  the rewind snapshot saved by level 0, prepared by the unit's variant (:mod:`.variants`:
+  e.g. fresh weights for ``reinit``, a random mask for ``random_mask``);
 * its data order and random choices: seeds derived from ``(seed, level, variant,
   replicate)``; TensorFlow op determinism is switched on.
 
@@ -20,10 +21,12 @@ from __future__ import annotations
 import json
 import math
 import time
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from lottery_keras import data as datasets
+from lottery_keras.experiment import paths, variants
 from lottery_keras.experiment import run_dir as rd
 from lottery_keras.experiment.config import ExperimentConfig, Unit
 from lottery_keras.experiment.progress import Progress
@@ -45,8 +48,34 @@ def load_data(config: ExperimentConfig, data_dir=None):
     return datasets.load(config.dataset, data_dir=data_dir, validation=config.validation, seed=config.seed)
 
 
+class UnitInputs(NamedTuple):
+    """What one unit starts from: all a worker needs besides the config and the data."""
+
+    unit: Unit
+    init: Any  # Snapshot: the replicate's W0
+    rewind: Any  # Snapshot of the rewind point (late rewinding, levels > 0), else None
+    mask: dict  # the level's IMP mask
+
+
+class UnitOutputs(NamedTuple):
+    """What one unit produces, in memory (:meth:`Experiment.save` writes it to the run directory)."""
+
+    unit: Unit
+    mask: dict
+    history: list  # metric records
+    weights: Any  # Snapshot at the end of training
+    rewind: Any  # Snapshot captured at the rewind point (level 0 with late rewinding), else None
+    row: dict  # the results row
+    seconds: float
+
+
 class Experiment:
-    """Runs the units of one config in one run directory (see :func:`run`)."""
+    """Runs the units of one config in one run directory (see :func:`run`).
+
+    A unit is three steps: :meth:`inputs` reads its starting state from the run
+    directory, :meth:`train` turns it into :class:`UnitOutputs` without touching the
+    disk (what a worker of a parallel engine would call), :meth:`save` writes them.
+    """
 
     def __init__(self, config: ExperimentConfig, out, data, progress: Progress):
         from lottery_keras import models
@@ -77,7 +106,7 @@ class Experiment:
         from lottery_keras import models
         from lottery_keras.pruning import snapshot
 
-        path = self.run_dir.replicate_dir(replicate) / "init.npz"
+        path = self.run_dir.init_file(replicate)
         if path.is_file():
             return rd.load_snapshot(path)
         if replicate == 0:
@@ -86,9 +115,6 @@ class Experiment:
             snap = snapshot.take(models.get(self.config.model, seed=self.config.model_seed(replicate)), 0)
         rd.save_snapshot(path, snap)
         return snap
-
-    def _rewind_path(self, replicate: int):
-        return self.run_dir.replicate_dir(replicate) / f"rewind_{self.config.rewind_name}.npz"
 
     def imp_mask(self, level: int, replicate: int) -> dict:
         """The IMP mask of a level: the previous lottery unit's mask pruned by its trained weights."""
@@ -101,8 +127,8 @@ class Experiment:
                 prev = self.run_dir.unit_dir(Unit(level - 1, "lottery", replicate))
                 from lottery_keras.pruning import snapshot
 
-                ticket.set_masks(rd.load_masks(prev / "mask.npz"))
-                snapshot.restore(ticket.model, rd.load_snapshot(prev / "weights.npz"))
+                ticket.set_masks(rd.load_masks(prev / paths.MASK))
+                snapshot.restore(ticket.model, rd.load_snapshot(prev / paths.WEIGHTS))
                 c = self.config
                 if c.scope == "layerwise":
                     fraction = ticket.lth_rates(dense=c.rate, conv=c.conv_rate, output=c.output_rate)
@@ -114,28 +140,29 @@ class Experiment:
             self._masks[key] = mask
         return self._masks[key]
 
+    def inputs(self, unit: Unit) -> UnitInputs:
+        """A unit's starting state, read from (or, for W0, first written to) the run directory."""
+        rewind = None
+        if unit.level > 0 and self.config.rewind_name != "init":
+            rewind = rd.load_snapshot(self.run_dir.rewind_file(unit.replicate, self.config.rewind_name))
+        return UnitInputs(unit, self._init_snapshot(unit.replicate), rewind, self.imp_mask(unit.level,
+                                                                                            unit.replicate))
+
     # --- one unit ----------------------------------------------------------------------
 
-    def run_unit(self, unit: Unit, position: int = 1, count: int = 1) -> dict:
-        """Train one unit from its state on disk; write its files (result.json last)."""
-        from lottery_keras.experiment.metrics import HISTORY_COLUMNS, IterationMetrics, early_stop
+    def train(self, inputs: UnitInputs, position: int = 1, count: int = 1) -> UnitOutputs:
+        """Train one unit from its inputs (no file is read or written)."""
+        from lottery_keras.experiment.metrics import IterationMetrics
         from lottery_keras.pruning import snapshot
 
         started = time.monotonic()
-        c, t = self.config, self.ticket
-        init = self._init_snapshot(unit.replicate)
-        mask = self.imp_mask(unit.level, unit.replicate)
-        t.snapshots = {"init": init}
-        if unit.level > 0 and c.rewind_name != "init":
-            t.snapshots[c.rewind_name] = rd.load_snapshot(self._rewind_path(unit.replicate))
-        t.set_masks(mask)
+        c, t, unit = self.config, self.ticket, inputs.unit
+        t.snapshots = {"init": inputs.init}
+        if inputs.rewind is not None:
+            t.snapshots[c.rewind_name] = inputs.rewind
+        t.set_masks(inputs.mask)
         t.rewind("init")
-        if unit.variant == "reinit":
-            t.reinitialize(c.variant_seed(unit))
-        else:
-            if unit.variant == "random_mask":
-                t.randomize_masks(c.variant_seed(unit))
-            t.rewind("init" if unit.level == 0 else c.rewind_name)
+        variants.get(unit.variant).prepare(t, c.variant_seed(unit), "init" if unit.level == 0 else c.rewind_name)
         start = t.iteration
         capture = c.rewind if unit.level == 0 else None
 
@@ -149,17 +176,17 @@ class Experiment:
         self.progress.unit_end()
         if t.iteration != self.total:  # pragma: no cover - a Keras change would show here
             raise RuntimeError(f"{unit.name}: trained to iteration {t.iteration}, expected {self.total}")
+        rewind = t.snapshots[c.rewind_name] if capture is not None and c.rewind_name != "init" else None
+        row = self._row(unit, start, metrics.records)
+        return UnitOutputs(unit, t.masks, metrics.records, snapshot.take(t.model, t.iteration), rewind, row,
+                           time.monotonic() - started)
 
-        folder = self.run_dir.unit_dir(unit)
-        records = metrics.records
-        rd.save_masks(folder / "mask.npz", t.masks)
-        rd.write_csv(folder / "history.csv", records, list(HISTORY_COLUMNS))
-        rd.save_snapshot(folder / "weights.npz", snapshot.take(t.model, t.iteration))
-        if capture is not None and c.rewind_name != "init":
-            rd.save_snapshot(self._rewind_path(unit.replicate), t.snapshots[c.rewind_name])
+    def _row(self, unit: Unit, start: int, records: list) -> dict:
+        from lottery_keras.experiment.metrics import early_stop
+
         best, last = early_stop(records), records[-1]
-        remaining = t.remaining()
-        row = {
+        remaining = self.ticket.remaining()
+        return {
             "level": unit.level, "variant": unit.variant, "replicate": unit.replicate,
             "remaining": remaining.overall, "start_iteration": start, "iterations": self.total - start,
             **{k: last[k] for k in ("test_accuracy", "test_loss", "validation_accuracy", "validation_loss",
@@ -170,9 +197,24 @@ class Experiment:
             "early_stop_validation_loss": best["validation_loss"],
             **{f"remaining_{name}": share for name, share in remaining.per_layer.items()},
         }
-        rd.write_json(folder / "timing.json", {"seconds": round(time.monotonic() - started, 3)})
-        rd.write_json(folder / rd.RESULT, row)
-        return row
+
+    def save(self, out: UnitOutputs) -> dict:
+        """Write a unit's files (its result row last: then the unit is done); returns the row."""
+        from lottery_keras.experiment.metrics import HISTORY_COLUMNS
+
+        folder = self.run_dir.unit_dir(out.unit)
+        rd.save_masks(folder / paths.MASK, out.mask)
+        rd.write_csv(folder / paths.HISTORY, out.history, list(HISTORY_COLUMNS))
+        rd.save_snapshot(folder / paths.WEIGHTS, out.weights)
+        if out.rewind is not None:
+            rd.save_snapshot(self.run_dir.rewind_file(out.unit.replicate, self.config.rewind_name), out.rewind)
+        rd.write_json(folder / paths.TIMING, {"seconds": round(out.seconds, 3)})
+        rd.write_json(folder / paths.RESULT, out.row)
+        return out.row
+
+    def run_unit(self, unit: Unit, position: int = 1, count: int = 1) -> dict:
+        """Train one unit from its state on disk; write its files (result.json last)."""
+        return self.save(self.train(self.inputs(unit), position, count))
 
 
 def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool = True) -> list[dict]:
@@ -215,13 +257,13 @@ def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool 
         if unit == level_units[-1]:
             progress.level_end(unit.level, config.levels, [r for r in rows if r["level"] == unit.level],
                                config.variants)
-    progress.line(f"done in {progress.elapsed():.0f} s: {run_dir.path / 'results.csv'}; "
+    progress.line(f"done in {progress.elapsed():.0f} s: {run_dir.path / paths.RESULTS_CSV}; "
                   f"plots: lottery-keras report {run_dir.path}")
     return run_dir.rows(config)
 
 
 def _units_in_results(run_dir: rd.RunDir) -> int | None:
     try:
-        return json.loads((run_dir.path / "results.json").read_text(encoding="utf-8"))["units_done"]
+        return json.loads((run_dir.path / paths.RESULTS_JSON).read_text(encoding="utf-8"))["units_done"]
     except (OSError, ValueError, KeyError):
         return None

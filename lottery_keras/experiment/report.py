@@ -6,8 +6,12 @@
   training and at early stopping (log x axis, sparsity growing to the right; line =
   mean over replicates, band = min..max);
 * ``early_stop.png``: the early-stopping iteration (minimum validation loss) vs % remaining;
-* ``learning_curves.png``: test accuracy over training at a few levels, one panel per variant;
+* ``learning_curves.png``: test accuracy over training, one panel per variant, at the levels
+  nearest the paper's 100, 51.3, 21.1, 7.0 and 3.6% remaining that the run reaches, and at
+  its sparsest level (:func:`pick_levels`);
 * ``table.txt``: the printed table.
+
+File names come from :mod:`.paths`; a variant's label, colour and marker are its own (:mod:`.variants`).
 
 Level 0 (the dense network) is trained once per replicate and is the first point of
 every variant's curve. Uses matplotlib's object API (no pyplot, no backend switch).
@@ -23,22 +27,21 @@ from pathlib import Path
 
 import numpy as np
 
+from lottery_keras.experiment import paper, paths, variants
 from lottery_keras.experiment import run_dir as rd
 from lottery_keras.experiment.config import VARIANTS, ExperimentConfig, Unit
 
-COLORS = {"lottery": "#1f77b4", "reinit": "#d62728", "random_mask": "#2ca02c"}
-MARKERS = {"lottery": "o", "reinit": "s", "random_mask": "^"}
 PAPER_REMAINING = (100.0, 51.3, 21.1, 7.0, 3.6)  # levels the LTH paper's Figure 3 shows for LeNet
-MODEL_NAMES = {"lenet_300_100": "LeNet-300-100", "conv2": "Conv-2", "conv4": "Conv-4", "conv6": "Conv-6"}
+NEAR = 1.25  # a level is "near" a paper level within this factor of % remaining (one 20% pruning step)
 
 
 def variant_label(variant: str, config: ExperimentConfig) -> str:
-    if variant == "lottery":
-        return "winning ticket (IMP, rewound to " + ("init)" if config.rewind_name == "init" else
-                                                     f"{config.rewind_name})")
-    if variant == "reinit":
-        return "same mask, random re-init"
-    return "random mask, same sparsity"
+    return variants.get(variant).label(config.rewind_name)
+
+
+def _style(variant: str) -> dict:
+    v = variants.get(variant)
+    return {"color": v.color, "marker": v.marker}
 
 
 # --- aggregation -------------------------------------------------------------------
@@ -117,20 +120,16 @@ def _save(fig, path: Path) -> Path:
 
 
 def _remaining_axis(ax, remaining: Sequence[float]) -> None:
-    """Log x axis of % remaining, inverted (sparser to the right), ticks at the levels."""
+    """Log x axis of % remaining, inverted (sparser to the right), a labelled tick at every level."""
     from matplotlib.ticker import FixedLocator, NullLocator
 
     ax.set_xscale("log")
-    values = sorted(set(remaining), reverse=True)
-    ticks = values[:1]  # the densest and the sparsest level, and between them levels a factor >= 1.45 apart
-    for v in values[1:-1]:
-        if ticks[-1] / v >= 1.45 and v / values[-1] >= 1.45:
-            ticks.append(v)
-    ticks += values[-1:] if len(values) > 1 else []
+    ticks = sorted(set(remaining), reverse=True)
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticklabels([f"{v:.3g}" for v in ticks])
-    lo, hi = min(values), max(values)
+    ax.set_xticklabels([f"{v:.3g}" for v in ticks], fontsize=8 if len(ticks) <= 10 else 7,
+                       rotation=0 if len(ticks) <= 10 else 60)
+    lo, hi = min(ticks), max(ticks)
     ax.set_xlim(hi * 1.12, lo / 1.12)
     ax.set_xlabel("weights remaining (%, log scale)")
     ax.grid(True, which="major", alpha=0.3)
@@ -139,7 +138,7 @@ def _remaining_axis(ax, remaining: Sequence[float]) -> None:
 def _title(config: ExperimentConfig, rows, what: str) -> str:
     done, total = len(rows), len(config.units())
     partial = "" if done == total else f" (partial: {done} of {total} units)"
-    return f"{MODEL_NAMES.get(config.model, config.model)} on {config.dataset}: {what}{partial}"
+    return f"{paper.settings(config.model).title} on {config.dataset}: {what}{partial}"
 
 
 def _iterations_text(config: ExperimentConfig, rows) -> str:
@@ -157,11 +156,10 @@ def plot_accuracy(config, rows, path) -> Path:
     for ax, (metric, subtitle) in zip(axes, panels, strict=True):
         for variant, points in summary.items():
             x = [p["remaining"] for p in points]
-            ax.plot(x, [p[metric] for p in points], marker=MARKERS[variant], ms=4, color=COLORS[variant],
-                    label=variant_label(variant, config))
+            ax.plot(x, [p[metric] for p in points], ms=4, label=variant_label(variant, config), **_style(variant))
             if any(p["n"] > 1 for p in points):
                 ax.fill_between(x, [p[f"{metric}_min"] for p in points], [p[f"{metric}_max"] for p in points],
-                                color=COLORS[variant], alpha=0.18, lw=0)
+                                color=_style(variant)["color"], alpha=0.18, lw=0)
         if dense:
             ax.axhline(dense[metric], color="grey", ls=":", lw=1, label="dense network (level 0)")
         _remaining_axis(ax, all_remaining)
@@ -181,12 +179,12 @@ def plot_early_stop(config, rows, path) -> Path:
     ax = axes[0]
     for variant, points in summary.items():
         x = [p["remaining"] for p in points]
-        ax.plot(x, [p["early_stop_iteration"] for p in points], marker=MARKERS[variant], ms=4,
-                color=COLORS[variant], label=variant_label(variant, config))
+        ax.plot(x, [p["early_stop_iteration"] for p in points], ms=4, label=variant_label(variant, config),
+                **_style(variant))
         if any(p["n"] > 1 for p in points):
             ax.fill_between(x, [p["early_stop_iteration_min"] for p in points],
-                            [p["early_stop_iteration_max"] for p in points], color=COLORS[variant], alpha=0.18,
-                            lw=0)
+                            [p["early_stop_iteration_max"] for p in points], color=_style(variant)["color"],
+                            alpha=0.18, lw=0)
     _remaining_axis(ax, [p["remaining"] for ps in summary.values() for p in ps])
     ax.set_ylabel("early-stopping iteration")
     ax.set_ylim(bottom=0)
@@ -198,19 +196,25 @@ def plot_early_stop(config, rows, path) -> Path:
 
 
 def pick_levels(config: ExperimentConfig, rows, count: int = 5) -> list[int]:
-    """Up to `count` levels whose % remaining is nearest the paper's 100, 51.3, 21.1, 7.0, 3.6."""
+    """The levels whose learning curves to draw: all of them if there are at most `count`;
+    else the level nearest each of the paper's 100, 51.3, 21.1, 7.0 and 3.6% remaining that
+    lies within a factor :data:`NEAR` of it, and the sparsest level (at most `count + 1`)."""
     remaining = {r["level"]: 100 * r["remaining"] for r in rows if r["variant"] == "lottery"}
-    picked = []
+    if len(remaining) <= count:
+        return sorted(remaining)
+    picked = {max(remaining)}
     for target in PAPER_REMAINING:
-        if not remaining:
-            break
         level = min(remaining, key=lambda lv: abs(math.log(remaining[lv] / target)))
-        if level not in picked:
-            picked.append(level)
-    if len(picked) < min(count, len(remaining)):  # short runs: spread over what there is
-        levels = sorted(remaining)
-        picked = sorted({levels[round(i * (len(levels) - 1) / (count - 1))] for i in range(count)})
-    return sorted(picked)[:count]
+        if abs(math.log(remaining[level] / target)) <= math.log(NEAR):
+            picked.add(level)
+    return sorted(picked)
+
+
+def curve_limits(curves: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """y limits (accuracy in %) that show every point of every curve, with a small margin."""
+    low, high = min(min(c) for c in curves), max(max(c) for c in curves)
+    margin = max(0.5, 0.03 * (high - low))
+    return max(0.0, low - margin), min(100.0, high + margin)
 
 
 def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Path:
@@ -218,11 +222,11 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
 
     levels = sorted(levels) if levels else pick_levels(config, rows)
     done = {(r["level"], r["variant"], r["replicate"]): r for r in rows}
-    variants = [v for v in config.variants if any(k[1] == v and k[0] > 0 for k in done)] or ["lottery"]
-    fig, axes = _figure(4.2 * len(variants) + 0.8, 4.4, ncols=len(variants), sharey=True)
+    shown = [v for v in config.variants if any(k[1] == v and k[0] > 0 for k in done)] or ["lottery"]
+    fig, axes = _figure(4.2 * len(shown) + 0.8, 4.4, ncols=len(shown), sharey=True)
     cmap = colormaps["viridis"]
-    low, high = 100.0, 0.0
-    for ax, variant in zip(axes, variants, strict=True):
+    curves = []
+    for ax, variant in zip(axes, shown, strict=True):
         for i, level in enumerate(levels):
             v = "lottery" if level == 0 else variant
             reps = [k for k in done if k[0] == level and k[1] == v]
@@ -232,8 +236,7 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
             length = min(len(h) for h in histories)
             its = [h["iteration"] for h in histories[0][:length]]
             acc = np.mean([[100 * h["test_accuracy"] for h in hist[:length]] for hist in histories], axis=0)
-            settled = [a for it, a in zip(its, acc, strict=True) if it >= its[0] + 0.15 * (its[-1] - its[0])]
-            low, high = min(low, *(settled or acc)), max(high, *acc)
+            curves.append(acc)
             remaining = 100 * done[reps[0]]["remaining"]
             ax.plot(its, acc, color=cmap(i / max(len(levels) - 1, 1) * 0.9),
                     label=f"level {level}: {remaining:.3g}% remaining")
@@ -242,7 +245,8 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
         ax.grid(True, alpha=0.3)
         ax.tick_params(labelleft=True)
     axes[0].set_ylabel("test accuracy (%)")
-    axes[0].set_ylim(max(0.0, low - 1.0), min(100.0, high + 0.5) if high > low else None)
+    if curves:
+        axes[0].set_ylim(*curve_limits(curves))
     axes[0].legend(fontsize=8, loc="lower right")
     mean = " (mean over replicates)" if config.replicates > 1 else ""
     fig.suptitle(_title(config, rows, f"test accuracy during training{mean}"), fontsize=12)
@@ -262,15 +266,16 @@ def make_report(path, out=None, levels=None, echo: bool = False) -> dict:
     if unknown:
         raise ValueError(f"no finished units at level(s) {unknown}; finished levels are "
                          f"{sorted({r['level'] for r in rows})}")
-    out = Path(out) if out is not None else Path(path) / "report"
+    out = Path(out) if out is not None else paths.report(path)
     text = table(config, rows)
     files = {
-        "accuracy": plot_accuracy(config, rows, out / "accuracy.png"),
-        "early_stop": plot_early_stop(config, rows, out / "early_stop.png"),
-        "learning_curves": plot_learning_curves(config, rows, rd.RunDir(path), out / "learning_curves.png", levels),
+        "accuracy": plot_accuracy(config, rows, out / paths.ACCURACY_PLOT),
+        "early_stop": plot_early_stop(config, rows, out / paths.EARLY_STOP_PLOT),
+        "learning_curves": plot_learning_curves(config, rows, rd.RunDir(path), out / paths.LEARNING_CURVES_PLOT,
+                                                levels),
     }
-    rd.write_text(out / "table.txt", text)
-    files["table"] = out / "table.txt"
+    rd.write_text(out / paths.TABLE, text)
+    files["table"] = out / paths.TABLE
     if echo:
         print(_title(config, rows, f"{len(rows)} units"))
         print(text, end="")

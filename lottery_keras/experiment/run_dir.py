@@ -1,16 +1,6 @@
 """A run directory: atomic files, the config guard, and which units of work are done.
 
-Layout (``DIR`` is what ``--out`` names)::
-
-    DIR/config.json                       the experiment (written first; a rerun must match it)
-    DIR/replicate_0/init.npz              W0 of replicate 0 (all weights)
-    DIR/replicate_0/rewind_500it.npz      the rewind point captured in level 0 (late rewinding only)
-    DIR/level_03/lottery_r0/mask.npz      that unit's masks, uint8 {layer: 0/1}
-    DIR/level_03/lottery_r0/history.csv   metrics every `eval_every` iterations
-    DIR/level_03/lottery_r0/weights.npz   the trained weights at the end of training
-    DIR/level_03/lottery_r0/timing.json   wall time (kept out of the results: it never repeats)
-    DIR/level_03/lottery_r0/result.json   the unit's results row, written last: the unit is done
-    DIR/results.csv, DIR/results.json     one row per finished unit, in run order
+The file names and layout are in :mod:`lottery_keras.experiment.paths`.
 
 Every file goes to a temporary name in the same folder, is flushed and fsynced, then
 ``os.replace``-d over the real name (and the folder fsynced), so a reader, or a run
@@ -32,17 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from lottery_keras.experiment import paths
 from lottery_keras.experiment.config import ExperimentConfig, Unit
 
-CONFIG = "config.json"
-RESULT = "result.json"
 RESULT_COLUMNS = (
     "level", "variant", "replicate", "remaining", "start_iteration", "iterations",
     "test_accuracy", "test_loss", "validation_accuracy", "validation_loss", "train_accuracy", "train_loss",
     "early_stop_iteration", "early_stop_test_accuracy", "early_stop_validation_accuracy",
     "early_stop_validation_loss",
 )
-_TMP_SUFFIX = ".tmp"
 
 
 # --- atomic writes -----------------------------------------------------------------
@@ -70,7 +58,7 @@ def atomic_write(path, write: Callable, binary: bool = True) -> None:
     """Call ``write(fileobj)`` on a temporary file, fsync it, and move it over `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=paths.TMP_SUFFIX, dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as f:
@@ -182,11 +170,11 @@ class RunDir:
         """
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"{self.path} is a file, not a run directory; choose another --out")
-        config_file = self.path / CONFIG
+        config_file = self.path / paths.CONFIG
         if not config_file.is_file():
-            if self.path.is_dir() and any(p for p in self.path.iterdir() if not p.name.endswith(_TMP_SUFFIX)):
+            if self.path.is_dir() and any(p for p in self.path.iterdir() if not p.name.endswith(paths.TMP_SUFFIX)):
                 raise ValueError(f"{self.path} already exists and is not an experiment run directory "
-                                 f"(it has no {CONFIG}); choose a new or empty folder for --out")
+                                 f"(it has no {paths.CONFIG}); choose a new or empty folder for --out")
             return None
         try:
             return ExperimentConfig.from_json(config_file.read_text(encoding="utf-8"))
@@ -202,6 +190,7 @@ class RunDir:
         """
         stored = self.stored_config()
         if stored is None:
+            self._check_creatable()
             return False
         if stored != config:
             diffs = "; ".join(config.differences(stored))
@@ -209,17 +198,37 @@ class RunDir:
                              "Use another --out, or delete the folder to start over")
         return True
 
+    def _check_creatable(self) -> None:
+        """Refuse, before any work, a new run directory that cannot be made or written."""
+        folder = self.path.absolute()
+        try:
+            while not folder.exists():
+                folder = folder.parent
+        except OSError as err:
+            raise ValueError(f"cannot create the run directory {self.path}: {err.strerror}; "
+                             "choose another --out") from None
+        if not folder.is_dir():
+            raise ValueError(f"cannot create the run directory {self.path}: {folder} is a file; "
+                             "choose another --out")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"cannot create the run directory {self.path}: {folder} is not writable; "
+                             "choose another --out")
+
     def create(self, config: ExperimentConfig) -> None:
         """Make the folder and write config.json (no-op if it is already there)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        if not (self.path / CONFIG).is_file():
-            write_text(self.path / CONFIG, config.to_json())
-            _fsync_dir(self.path.parent)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if not (self.path / paths.CONFIG).is_file():
+                write_text(self.path / paths.CONFIG, config.to_json())
+                _fsync_dir(self.path.parent)
+        except OSError as err:
+            raise ValueError(f"cannot write the run directory {self.path}: {err.strerror or err}; "
+                             "choose another --out") from None
 
     def clean_temp(self) -> int:
         """Remove temporary files left by a killed run; returns how many."""
         count = 0
-        for tmp in self.path.rglob(f".*{_TMP_SUFFIX}"):
+        for tmp in self.path.rglob(f".*{paths.TMP_SUFFIX}"):
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
                 count += 1
@@ -231,29 +240,37 @@ class RunDir:
         return self.path / unit.name
 
     def replicate_dir(self, replicate: int) -> Path:
-        return self.path / f"replicate_{replicate}"
+        return self.path / paths.replicate(replicate)
+
+    def init_file(self, replicate: int) -> Path:
+        """W0 of a replicate."""
+        return self.replicate_dir(replicate) / paths.INIT
+
+    def rewind_file(self, replicate: int, name: str) -> Path:
+        """The rewind snapshot `name` ("500it") a replicate's level 0 captured."""
+        return self.replicate_dir(replicate) / paths.rewind(name)
 
     def done(self, unit: Unit) -> bool:
-        return (self.unit_dir(unit) / RESULT).is_file()
+        return (self.unit_dir(unit) / paths.RESULT).is_file()
 
     def result(self, unit: Unit) -> dict:
-        return json.loads((self.unit_dir(unit) / RESULT).read_text(encoding="utf-8"))
+        return json.loads((self.unit_dir(unit) / paths.RESULT).read_text(encoding="utf-8"))
 
     def history(self, unit: Unit) -> list[dict]:
-        return read_csv(self.unit_dir(unit) / "history.csv")
+        return read_csv(self.unit_dir(unit) / paths.HISTORY)
 
     def rows(self, config: ExperimentConfig) -> list[dict]:
         """Result rows of the finished units, in run order."""
         return [self.result(u) for u in config.units() if self.done(u)]
 
     def write_results(self, config: ExperimentConfig) -> list[dict]:
-        """Rewrite results.csv and results.json from the finished units."""
+        """Rewrite the results CSV and JSON from the finished units."""
         rows = self.rows(config)
         layers = [k for k in (rows[0] if rows else {}) if k.startswith("remaining_")]
         columns = list(RESULT_COLUMNS) + layers
-        write_csv(self.path / "results.csv", rows, columns)
+        write_csv(self.path / paths.RESULTS_CSV, rows, columns)
         units = config.units()
-        write_json(self.path / "results.json", {
+        write_json(self.path / paths.RESULTS_JSON, {
             "config": config.to_dict(),
             "units_done": len(rows),
             "units_total": len(units),
@@ -272,7 +289,9 @@ def _json_float(value):
 def load_results(path) -> tuple[ExperimentConfig, list[dict]]:
     """(config, finished rows) of a run directory, read from its units."""
     run = RunDir(path)
-    if not (run.path / CONFIG).is_file():
-        raise FileNotFoundError(f"{run.path} is not an experiment run directory (no {CONFIG})")
+    if not run.path.exists():
+        raise FileNotFoundError(f"{run.path} does not exist")
+    if not (run.path / paths.CONFIG).is_file():
+        raise FileNotFoundError(f"{run.path} is not an experiment run directory (no {paths.CONFIG})")
     config = run.stored_config()
     return config, run.rows(config)

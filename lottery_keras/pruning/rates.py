@@ -1,7 +1,9 @@
 """Per-layer pruning rates of the LTH paper (Frankle & Carbin 2019, Figure 2).
 
-Dense layers lose 20% of their alive weights per round, conv layers 10% (15% for
-Conv-6), and the output layer half the dense rate.
+By default dense layers lose 20% of their alive weights per round, conv layers 10%
+(the paper's rate for Conv-2 and Conv-4; it prunes Conv-6's conv layers at 15%: pass
+``conv=0.15``) and the output layer half the dense rate (10%). The per-model values
+are in :mod:`lottery_keras.experiment.paper`; ``lottery-keras run`` uses them.
 """
 
 from __future__ import annotations
