@@ -249,3 +249,16 @@ def test_a_download_is_read_back_from_the_keras_cache(shared_data, isolated, mon
         datasets.load("fashion_mnist", download=False)
     assert len(datasets.load("fashion_mnist").train[1]) == 55_000
     assert datasets.locate("fashion_mnist") == isolated / ".keras" / "datasets" / "fashion-mnist"
+
+
+def test_idx_files_written_from_arrays_are_accepted_as_the_published_data(shared_data, tmp_path):
+    splits = datasets.read_files("mnist", shared_data / "mnist")  # what mnist.npz also holds
+    folder = files.write_files(tmp_path / "mnist", splits)
+    again = datasets.read_files("mnist", folder)  # checked against the published data sums
+    flat = [a for pair in splits for a in pair]
+    assert all(np.array_equal(a, b) for a, b in zip(flat, [a for pair in again for a in pair], strict=True))
+    damaged = splits[0][0].copy()
+    damaged[0, 0, 0] ^= 1
+    idx.write(folder / datasets.FILES[0], damaged, compresslevel=1)
+    with pytest.raises(DatasetError, match=r"train-images.*checksum mismatch"):
+        datasets.read_files("mnist", folder)

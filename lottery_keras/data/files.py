@@ -19,7 +19,7 @@ from lottery_keras.data import idx
 from lottery_keras.data.idx import DatasetError
 from lottery_keras.data.sources import FILES, MINI_DIR, canonical
 
-__all__ = ["read_files", "read_place"]
+__all__ = ["read_files", "read_place", "write_files"]
 
 _MINI_FIX = "Reinstall lottery_keras, or rebuild the files with scripts/build_mnist_mini.py."
 Split = tuple[np.ndarray, np.ndarray]
@@ -76,6 +76,19 @@ def read_files(name: str, folder: str | os.PathLike) -> RawSplits:
         sums, fix = _SHA256[name], idx.REDOWNLOAD
     arrays = [_read_checked(folder / f, sums.get(f, _Sums((), "")), fix) for f in FILES]
     return checked_splits(arrays, folder)
+
+
+def write_files(folder: str | os.PathLike, splits: RawSplits) -> Path:
+    """Write uint8 ((x_train, y_train), (x_test, y_test)) as the four IDX files in `folder`.
+
+    Turns Keras' ``mnist.npz`` into the original file layout; ``read_files`` accepts the
+    result only if the data is the published data (the gzip bytes differ from the originals).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, array in zip(FILES, [a for pair in splits for a in pair], strict=True):
+        idx.write(folder / file, array, compresslevel=1)  # quick: 55 MB of MNIST
+    return folder
 
 
 def read_place(name: str, place: Path) -> RawSplits:
