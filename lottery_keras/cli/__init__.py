@@ -81,7 +81,8 @@ def _missing_data(err: DatasetNotFound) -> str:
     """The library's not-found error, with the CLI's options as the fixes, on one line."""
     folder = "fashion-mnist" if err.name == "fashion_mnist" else err.name
     debian = "; or apt install dataset-fashion-mnist" if err.name == "fashion_mnist" else ""
-    return (f"the {err.name} dataset was not found (looked in {'; '.join(err.looked)}; "
+    looked = "; ".join(err.looked).replace("data_dir=", "--data-dir ")
+    return (f"the {err.name} dataset was not found (looked in {looked}; "
             f"download: {err.download.removeprefix('failed: ')}). "
             f"Give --data-dir DIR (a folder holding {folder}/ with the four IDX .gz files), "
             "set LOTTERY_KERAS_DATA to a folder holding mnist/ and fashion-mnist/, "
