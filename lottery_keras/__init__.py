@@ -6,6 +6,7 @@ The public namespace is small: :class:`Ticket` and the folders that name the par
 TensorFlow modules the library itself uses. Importing the package sets
 ``TF_USE_LEGACY_KERAS=1`` first, so TensorFlow (and TF-MOT) use Keras 2; nothing heavy
 loads until a name is used, so ``import lottery_keras`` and the CLI's ``--help`` stay quick.
+TensorFlow's C++ log lines stay off stderr unless ``LOTTERY_KERAS_VERBOSE=1`` (see ``_tf_log``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import importlib
 import os
 
-from lottery_keras import _moved
+from lottery_keras import _moved, _tf_log
 from lottery_keras._lazy import attach
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_tf_log.install()  # TensorFlow's C++ log lines stay quiet unless asked for (see _tf_log)
 
 __version__ = "0.2.0"
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # the package __init__ also chose TF's log level
 
 import tensorflow as tf
 import tf_keras as keras

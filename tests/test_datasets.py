@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lottery_keras.data import datasets
-from lottery_keras.data import DatasetError, idx
+from lottery_keras.data import DatasetError, datasets, files, idx, sources
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDER = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}
@@ -48,7 +47,7 @@ def isolated(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("LOTTERY_KERAS_DATA", raising=False)
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setattr(datasets, "DEBIAN_FASHION", tmp_path / "no-debian")
+    monkeypatch.setattr(sources, "DEBIAN_FASHION", tmp_path / "no-debian")
     return home
 
 
@@ -144,7 +143,7 @@ def test_corrupted_byte_gives_checksum_error(shared_data, tmp_path, isolated):
     data = bytearray(bad.read_bytes())
     data[len(data) // 2] ^= 0xFF
     bad.write_bytes(bytes(data))
-    expected = datasets._SHA256["mnist"]["t10k-labels-idx1-ubyte.gz"].gz[0]
+    expected = files._SHA256["mnist"]["t10k-labels-idx1-ubyte.gz"].gz[0]
     with pytest.raises(DatasetError) as err:
         datasets.load("mnist", data_dir=folder, download=False)
     message = str(err.value)
@@ -245,8 +244,21 @@ def test_a_download_is_read_back_from_the_keras_cache(shared_data, isolated, mon
         (cache / "fashion-mnist").symlink_to(shared_data / "fashion-mnist")
         return datasets.read_files(name, shared_data / "fashion-mnist")
 
-    monkeypatch.setattr(datasets, "_download", fake_keras_download)
+    monkeypatch.setattr(sources, "download", fake_keras_download)
     with pytest.raises(DatasetError):
         datasets.load("fashion_mnist", download=False)
     assert len(datasets.load("fashion_mnist").train[1]) == 55_000
     assert datasets.locate("fashion_mnist") == isolated / ".keras" / "datasets" / "fashion-mnist"
+
+
+def test_idx_files_written_from_arrays_are_accepted_as_the_published_data(shared_data, tmp_path):
+    splits = datasets.read_files("mnist", shared_data / "mnist")  # what mnist.npz also holds
+    folder = files.write_files(tmp_path / "mnist", splits)
+    again = datasets.read_files("mnist", folder)  # checked against the published data sums
+    flat = [a for pair in splits for a in pair]
+    assert all(np.array_equal(a, b) for a, b in zip(flat, [a for pair in again for a in pair], strict=True))
+    damaged = splits[0][0].copy()
+    damaged[0, 0, 0] ^= 1
+    idx.write(folder / datasets.FILES[0], damaged, compresslevel=1)
+    with pytest.raises(DatasetError, match=r"train-images.*checksum mismatch"):
+        datasets.read_files("mnist", folder)

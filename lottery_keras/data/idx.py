@@ -75,18 +75,18 @@ def read(path: str | Path, ndim: int | None = None, fix: str = REDOWNLOAD) -> np
     return parse(data, path, ndim, fix)
 
 
-def encode(array: np.ndarray) -> bytes:
+def encode(array: np.ndarray, compresslevel: int = 9) -> bytes:
     """Gzipped IDX bytes for a uint8 array, byte-for-byte reproducible (mtime 0, no name)."""
     array = np.ascontiguousarray(array)
     if array.dtype != np.uint8 or not 1 <= array.ndim <= 255:
         raise ValueError(f"IDX here holds uint8 arrays with 1-255 dims, got {array.dtype} {array.shape}")
     header = struct.pack(f">HBB{array.ndim}I", 0, UINT8, array.ndim, *array.shape)
     buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=9, mtime=0) as gz:
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=compresslevel, mtime=0) as gz:
         gz.write(header + array.tobytes())
     return buffer.getvalue()
 
 
-def write(path: str | Path, array: np.ndarray) -> None:
+def write(path: str | Path, array: np.ndarray, compresslevel: int = 9) -> None:
     """Write `array` as a reproducible gzipped IDX file."""
-    Path(path).write_bytes(encode(array))
+    Path(path).write_bytes(encode(array, compresslevel))
