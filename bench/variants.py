@@ -40,8 +40,9 @@ def trained(data, model_fn, epochs: int = 2):
 
 
 def unstructured(weights, data, sparsity: float, model_fn):
-    """Ticket from trained `weights`, `sparsity` of each layer's weights pruned by magnitude
-    (the output layer's at half the rate) and fine-tuned 1 epoch; unpruned when sparsity is 0."""
+    """Ticket from trained ticket `weights` (``ticket.model.get_weights()``), `sparsity` of each
+    layer's weights pruned by magnitude (the output layer's at half the rate) and fine-tuned
+    1 epoch; unpruned when sparsity is 0."""
     t = ticket(model_fn(seed=0), weights)
     if sparsity > 0:
         layers = list(t.masks)
@@ -63,7 +64,7 @@ def structured(weights, data, fraction: float, model_fn):
 
 def two_four(weights, data, model_fn):
     """Plain model, every Dense/Conv2D kernel 2:4 sparse (TF-MOT, mask updated every 50
-    steps), trained 1 epoch from `weights`."""
+    steps), trained 1 epoch from `weights` (of the plain model: ``ticket.strip().get_weights()``)."""
     from lottery_keras import keras
     from lottery_keras.pruning import n_m
 

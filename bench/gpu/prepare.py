@@ -37,18 +37,19 @@ def models(data, epochs: int) -> dict:
 
     lenet, conv2 = lk.models.lenet_300_100, lk.models.conv2
     base = variants.trained(data, lenet, epochs)
-    w = base.model.get_weights()
+    w, dense = base.model.get_weights(), base.strip()  # the ticket's weights; the plain model's
     print("  LeNet-300-100 trained", flush=True)
     units = compaction.compact(variants.structured(w, data, UNITS, lenet).strip())
     conv = variants.trained(data, conv2, 1)
     print("  Conv-2 trained", flush=True)
     return {
-        "lenet_dense": ("LeNet-300-100, dense", base.strip(), "dense"),
+        "lenet_dense": ("LeNet-300-100, dense", dense, "dense"),
         "lenet_sparse90": (f"LeNet-300-100, {SPARSITY:.0%} unstructured (magnitude), stored sparse",
                            variants.unstructured(w, data, SPARSITY, lenet).strip(), "sparse"),
         "lenet_units50_compacted": (f"LeNet-300-100, {UNITS:.0%} of hidden units pruned (L2), compacted "
                                     f"({units.remaining_units:.0%} of units left)", units.model, "dense"),
-        "lenet_2of4": ("LeNet-300-100, 2:4 (TF-MOT), stored sparse", variants.two_four(w, data, lenet), "sparse"),
+        "lenet_2of4": ("LeNet-300-100, 2:4 (TF-MOT), stored sparse",
+                       variants.two_four(dense.get_weights(), data, lenet), "sparse"),
         "conv2_dense": ("Conv-2, dense (1 epoch)", conv.strip(), "dense"),
         "conv2_sparse80": (f"Conv-2, {CONV_SPARSITY:.0%} unstructured (magnitude), stored sparse",
                            variants.unstructured(conv.model.get_weights(), data, CONV_SPARSITY, conv2).strip(),

@@ -3,7 +3,7 @@
 The pure-numpy helpers (magnitude 2:4 pruning, the TF-to-PyTorch weight layout, padding to
 the shapes the kernels accept, where sparse starts to win) run anywhere and are unit-tested;
 :func:`run` needs PyTorch and a CUDA GPU. It times ``torch.nn.functional.linear(x, W)`` with W
-dense and with W in ``torch.sparse`` semi-structured form (CUTLASS and cuSPARSELt backends,
+dense and with W in ``torch.sparse`` semi-structured form (the default conversion, CUTLASS and cuSPARSELt,
 fp16 and bf16), with CUDA events, on the 2:4 LeNet-300-100 kernels prepared by
 ``bench/gpu/prepare.py`` and on larger random 2:4 matrices (square, and the two matrices
 of a transformer MLP with d=4096), at several token counts.
@@ -21,7 +21,7 @@ SQUARE = (1024, 2048, 4096, 8192)
 MLP = (("mlp_up_4096x16384", 16384, 4096), ("mlp_down_16384x4096", 4096, 16384))
 TOKENS = (64, 1024, 8192)
 DTYPES = ("float16", "bfloat16")
-BACKENDS = ("cutlass", "cusparselt")
+BACKENDS = ("default", "cutlass", "cusparselt")  # default: to_sparse_semi_structured
 PUBLISHED = ("about 1.1-1.6x end to end on Ampere-class GPUs (the figure quoted in issue 17); "
              "up to 2x is the sparse tensor cores' peak for the matrix product alone")
 
@@ -103,6 +103,8 @@ def _time_ms(torch, fn, inner: int = 10, repeats: int = 15) -> float:
 def _sparse(torch, backend: str, w):
     from torch.sparse import semi_structured as ss
 
+    if backend == "default":
+        return ss.to_sparse_semi_structured(w)
     cls = {"cutlass": "SparseSemiStructuredTensorCUTLASS", "cusparselt": "SparseSemiStructuredTensorCUSPARSELT"}
     return getattr(ss, cls[backend]).from_dense(w)
 
