@@ -135,18 +135,20 @@ def versions() -> dict:
 
 # --- running the parts ---------------------------------------------------------------------------
 
-def run_part(script: str, args: list, timeout: float, log) -> dict:
+def run_part(name: str, script: str, args: list, timeout: float, log) -> dict:
     """Run one part in a fresh process; its JSON, or {"error": ...} with the end of its output."""
-    out = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu_part_{os.getpid()}_{script}.json"
+    out = Path(os.environ.get("TMPDIR", "/tmp")) / f"gpu_part_{os.getpid()}_{name}.json"
     out.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    path = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     cmd = [sys.executable, str(HERE / script), str(out), *args]
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max(timeout, 1), env=env, cwd=ROOT)
         text, rc = proc.stdout + proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as exc:
-        text = (exc.stdout or b"").decode("utf-8", "replace") + (exc.stderr or b"").decode("utf-8", "replace")
+        text = "".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else v or ""
+                       for v in (exc.stdout, exc.stderr))
         rc = f"timed out after {timeout:.0f} s"
     log.write(f"===== {' '.join(cmd[1:])} ({time.monotonic() - start:.0f} s, exit {rc})\n{text}\n")
     if rc == 0 and out.exists():
@@ -166,6 +168,7 @@ def run_all(out_path, prepared: Path, budget: float, gpus: list, found_by: str) 
               "prepared": json.loads(manifest.read_text())["summary"] if manifest.exists()
               else {"error": f"{manifest} missing: run bench/gpu/prepare.sh here and carry .gpu"}}
     log_path = Path(out_path).with_name(Path(out_path).stem + "_log.txt")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         for name, script, args, cap in PARTS:
             left = budget - (time.monotonic() - t0)
@@ -173,7 +176,7 @@ def run_all(out_path, prepared: Path, budget: float, gpus: list, found_by: str) 
                 result[name] = {"error": f"not run: the {budget:.0f} s budget was spent"}
                 continue
             print(f"{name} ...", flush=True)
-            result[name] = run_part(script, args(prepared), min(cap, left - 10), log)
+            result[name] = run_part(name, script, args(prepared), min(cap, left - 10), log)
             print(f"{name}: {result[name].get('error', 'done')} ({result[name]['seconds']} s)", flush=True)
     result["seconds"] = round(time.monotonic() - t0, 1)
     result["tensorflow_imported"] = any(result[p[0]].get("tensorflow_imported") for p in PARTS)

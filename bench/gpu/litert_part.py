@@ -52,6 +52,7 @@ def one_file(litert, path: Path, entry: dict, x, y, reference) -> dict:
            "stored_sparse": entry["sparse_tensors"] > 0, "densified_at_load": "DENSIFY" in entry["operators"],
            "cpu_accuracy_at_prepare": entry["tflite_accuracy"]}
     cpu = litert.load(path, api="compiled", accelerator="cpu", threads=1)
+    x = x.reshape((len(x), *cpu.input_shape))  # Conv-2 takes (28, 28, 1)
     cpu_out = litert.predict(cpu, x)
     row["cpu"] = {"accuracy": float((cpu_out.argmax(-1) == y).mean()),
                   "max_abs_diff_vs_prepare": float(np.abs(cpu_out - reference).max())}

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -35,12 +37,15 @@ def models(data, epochs: int) -> dict:
     import lottery_keras as lk
     from lottery_keras.acceleration import compaction
 
-    lenet, conv2 = lk.models.lenet_300_100, lk.models.conv2
+    # Conv-2 takes (28, 28, 1): with 28x28 input its Reshape layer computes the shape at run time
+    # (SHAPE/STRIDED_SLICE/PACK), and LiteRT's CompiledModel corrupts memory when such a model is resized.
+    lenet, conv2 = lk.models.lenet_300_100, functools.partial(lk.models.conv2, input_shape=(28, 28, 1))
+    channels = SimpleNamespace(train=(data.train[0][..., None], data.train[1]))
     base = variants.trained(data, lenet, epochs)
     w, dense = base.model.get_weights(), base.strip()  # the ticket's weights; the plain model's
     print("  LeNet-300-100 trained", flush=True)
     units = compaction.compact(variants.structured(w, data, UNITS, lenet).strip())
-    conv = variants.trained(data, conv2, 1)
+    conv = variants.trained(channels, conv2, 1)
     print("  Conv-2 trained", flush=True)
     return {
         "lenet_dense": ("LeNet-300-100, dense", dense, "dense"),
@@ -52,7 +57,7 @@ def models(data, epochs: int) -> dict:
                        variants.two_four(dense.get_weights(), data, lenet), "sparse"),
         "conv2_dense": ("Conv-2, dense (1 epoch)", conv.strip(), "dense"),
         "conv2_sparse80": (f"Conv-2, {CONV_SPARSITY:.0%} unstructured (magnitude), stored sparse",
-                           variants.unstructured(conv.model.get_weights(), data, CONV_SPARSITY, conv2).strip(),
+                           variants.unstructured(conv.model.get_weights(), channels, CONV_SPARSITY, conv2).strip(),
                            "sparse"),
     }
 
@@ -81,8 +86,9 @@ def prepare(out: Path, epochs: int) -> dict:
     for name, (variant, model, fmt) in models(data, epochs).items():
         exported = export.to_tflite(model, format=fmt)
         path = exported.save(out / f"{name}.tflite")
-        check = export.verify(exported, model, x, y)
-        reference[name] = litert.predict(exported, x, api="compiled")
+        xm = x.reshape((len(x), *model.input_shape[1:]))
+        check = export.verify(exported, model, xm, y)
+        reference[name] = litert.predict(exported, xm, api="compiled")
         ops = exported.operators()
         files[name] = {"file": path.name, "variant": variant, "format": fmt, "raw_bytes": exported.raw_bytes,
                        "operators": sorted(set(ops)), "sparse_tensors": len(exported.sparse_tensors()),
