@@ -161,6 +161,7 @@ def run_part(name: str, script: str, args: list, timeout: float, log) -> dict:
 
 def run_all(out_path, prepared: Path, budget: float, gpus: list, found_by: str) -> dict:
     started, t0 = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+    prepared = Path(prepared).resolve()  # the parts run from the repository root
     manifest = prepared / "manifest.json"
     result = {"schema": SCHEMA, "started": started, "command": "bash bench/gpu/run.sh",
               "device": {**gpus[0], "count": len(gpus), "found_by": found_by, "machine": platform.machine()},
