@@ -34,10 +34,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SCHEMA = "lottery_keras.gpu_bench/1"
 PARTS = (  # (name, script, extra args given the prepared folder, seconds at most)
-    ("sparse24", "sparse24.py", lambda p: [str(p / "lenet_2of4_kernels.npz")], 120),
-    ("litert", "litert_part.py", lambda p: [str(p)], 150),
-    ("keras3_jax", "keras3_part.py", lambda p: ["jax"], 150),
-    ("keras3_torch", "keras3_part.py", lambda p: ["torch"], 150),
+    ("sparse24", "sparse24.py", lambda p: [str(p / "lenet_2of4_kernels.npz")], 100),
+    ("litert", "litert_part.py", lambda p: [str(p)], 120),
+    ("keras3_jax", "keras3_part.py", lambda p: ["jax"], 120),
+    ("keras3_torch", "keras3_part.py", lambda p: ["torch"], 120),
 )
 REQUIRED = ("schema", "started", "seconds", "device", "versions", "prepared", *(p[0] for p in PARTS))
 VERSIONS = ("torch", "jax", "jaxlib", "keras", "ai-edge-litert", "numpy", "lottery_keras")
@@ -190,7 +190,7 @@ def main(argv=None) -> int:
     default_out = Path(os.environ["OUT"]) / "gpu.json" if os.environ.get("OUT") else ROOT / "bench/results/gpu.json"
     parser.add_argument("--out", default=str(default_out), help="result JSON (default: $OUT/gpu.json)")
     parser.add_argument("--prepared", default=str(ROOT / ".gpu"), help="folder made by prepare.sh")
-    parser.add_argument("--budget", type=float, default=480, help="seconds for all parts together")
+    parser.add_argument("--budget", type=float, default=420, help="seconds for all parts together")
     args = parser.parse_args(argv)
     gpus, found_by, why = verdict()
     if gpus is None:
