@@ -31,17 +31,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import variants  # bench/variants.py: the models compared, shared with bench/gpu/prepare.py
 
 BATCHES = (1, 256)
 KERAS_BATCH = 2000
-
-
-def _ticket(lk, keras, weights=None):
-    t = lk.Ticket(lk.models.lenet_300_100(seed=0))
-    t.compile(optimizer=keras.optimizers.Adam(1.2e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    if weights is not None:
-        t.model.set_weights(weights)
-    return t
 
 
 def _accuracy(model, test) -> float:
@@ -92,24 +85,20 @@ def _ratio(times: dict, a: str, b: str):
 
 def lenet_rows(sparsities, repeats: int, epochs: int) -> tuple:
     import lottery_keras as lk
-    from lottery_keras import keras
     from lottery_keras.acceleration import compaction, export
     from lottery_keras.analysis import flops
 
     data = lk.data.load("mnist-mini")
     test = data.test
-    base = _ticket(lk, keras)
-    base.fit(*data.train, batch_size=60, epochs=epochs, verbose=0, seed=0)
+    lenet = lk.models.lenet_300_100
+    base = variants.trained(data, lenet, epochs)
     trained = base.model.get_weights()
     dense_macs = flops.macs(base)
     rows = []
     for s in sparsities:
         row = {"sparsity": s}
         # unstructured magnitude pruning --------------------------------------------------
-        t = _ticket(lk, keras, trained)
-        if s > 0:
-            t.prune({"dense_300": s, "dense_100": s, "output": s / 2})
-            t.fit(*data.train, batch_size=60, epochs=1, verbose=0, seed=1)
+        t = variants.unstructured(trained, data, s, lenet)
         model = t.strip()
         dense, sparse = export.to_tflite(model), export.to_tflite(model, format="sparse")
         limit = export.information_limit(model)
@@ -141,9 +130,7 @@ def lenet_rows(sparsities, repeats: int, epochs: int) -> tuple:
         u["keras_compacted_over_dense"] = _ratio(ker, "compacted", "dense")
         # structured: whole hidden units by L2 norm -----------------------------------------
         if s > 0:
-            st = _ticket(lk, keras, trained)
-            compaction.prune_units(st, s)
-            st.fit(*data.train, batch_size=60, epochs=1, verbose=0, seed=1)
+            st = variants.structured(trained, data, s, lenet)
             smodel = st.strip()
             spacked = compaction.compact(smodel)
             diff = float(np.abs(smodel.predict(test[0], verbose=0) - spacked.model.predict(test[0], verbose=0)).max())
@@ -167,17 +154,11 @@ def lenet_rows(sparsities, repeats: int, epochs: int) -> tuple:
 
 def two_four(trained, repeats: int) -> dict:
     import lottery_keras as lk
-    from lottery_keras import keras
     from lottery_keras.acceleration import export
     from lottery_keras.pruning import n_m as nm
 
     data = lk.data.load("mnist-mini")
-    model = lk.models.lenet_300_100(seed=0)
-    model.set_weights(trained)
-    wrapped = nm.wrap(model, (2, 4), update_every=50)
-    wrapped.compile(optimizer=keras.optimizers.Adam(1.2e-3), loss="sparse_categorical_crossentropy")
-    wrapped.fit(*data.train, batch_size=60, epochs=1, verbose=0, callbacks=nm.callbacks())
-    model = nm.strip(wrapped)
+    model = variants.two_four(trained, data, lk.models.lenet_300_100)
     dense, sparse = export.to_tflite(model), export.to_tflite(model, format="sparse")
     tfl = _tflite_times({"dense": dense, "sparse": sparse}, data.test[0], repeats)
     return {
@@ -190,22 +171,12 @@ def two_four(trained, repeats: int) -> dict:
 
 
 def xnnpack_mobilenet(repeats: int) -> dict:
-    import tensorflow_model_optimization as tfmot
-
     import lottery_keras as lk
-    from lottery_keras import keras
     from lottery_keras.acceleration import export, litert
     from lottery_keras.acceleration import xnnpack_model as xs
 
     data = lk.data.load("mnist-mini")
-    keras.utils.set_random_seed(0)
-    dense_model = xs.mobilenet_tiny(seed=0)  # train dense first: pruning 80% from step 0 stalls it
-    dense_model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
-    dense_model.fit(*data.train, batch_size=64, epochs=2, verbose=0)
-    wrapped = xs.prune_for_xnnpack(dense_model, 0.8, frequency=20)
-    wrapped.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
-    wrapped.fit(*data.train, batch_size=64, epochs=2, verbose=0, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
-    model = export.plain_model(wrapped)
+    model = variants.xnnpack_mobilenet(data)
     dense, sparse = export.to_tflite(model), export.to_tflite(model, format="sparse")
     runners = {"dense": litert.load(dense), "sparse": litert.load(sparse)}
     out = {1: _summary(litert.time_runners(runners, data.test[0][:1], repeats=2 * repeats, min_time=0.02))}
