@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lottery_keras.pruning import layers
 from lottery_keras.pruning.pruned_model import plain_model
 
 FORMATS = ("dense", "sparse")
@@ -118,7 +119,7 @@ def information_limit(model, value_bits: int = 32) -> float:
     model = plain_model(model)
     bits = 0.0
     for layer in pruned_model.weight_layers(model).values():
-        kernel = getattr(layer, "kernel", None) if isinstance(layer, pruned_model.PRUNABLE) else None
+        kernel = layers.kernel(layer) if layers.prunable(layer) else None
         for w in layer.weights:
             values = w.numpy()
             if kernel is not None and w is kernel:

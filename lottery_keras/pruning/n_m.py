@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lottery_keras.pruning import layers
+
 
 def check_m_by_n(m_by_n) -> tuple:
     """(m zeros, n values) with 0 < m < n, as ints."""
@@ -75,12 +77,10 @@ def check(kernel, m_by_n=(2, 4)) -> PatternCheck:
 def check_model(model, m_by_n=(2, 4)) -> dict:
     """{layer name: PatternCheck} for every Dense and Conv2D kernel of a model or Ticket."""
     from lottery_keras.pruning import pruned_model
-    from lottery_keras.pruning.pruned_model import plain_model
 
-    model = plain_model(model)
+    model = pruned_model.plain_model(model)
     return {name: check(layer.kernel.numpy(), m_by_n)
-            for name, layer in pruned_model.weight_layers(model).items()
-            if isinstance(layer, pruned_model.PRUNABLE)}
+            for name, layer in pruned_model.weight_layers(model).items() if layers.prunable(layer)}
 
 
 def masks(kernels: Mapping, m_by_n=(2, 4), current: Mapping | None = None) -> dict:

@@ -16,9 +16,8 @@ import tensorflow_model_optimization as tfmot
 from tensorflow_model_optimization.python.core.sparsity.keras import pruning_schedule, pruning_wrapper
 
 from lottery_keras._keras import check_model, keras, tf
+from lottery_keras.pruning import layers as layer_table
 from lottery_keras.pruning.masks import check_mask
-
-PRUNABLE = (keras.layers.Dense, keras.layers.Conv2D)
 
 
 class FixedMask(pruning_schedule.PruningSchedule):
@@ -32,11 +31,11 @@ class FixedMask(pruning_schedule.PruningSchedule):
 
 
 def wrap(model: keras.Model) -> keras.Model:
-    """Wrap every Dense and Conv2D layer of `model` (shared, not copied) in a fixed-mask wrapper."""
+    """Wrap every prunable layer of `model` (Dense, Conv2D; shared, not copied) in a fixed-mask wrapper."""
     check_model(model)
 
     def clone(layer):
-        if isinstance(layer, PRUNABLE):
+        if layer_table.prunable(layer):
             return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=FixedMask())
         return layer
 
@@ -113,8 +112,10 @@ def plain_model(model) -> keras.Model:
     """A plain tf_keras model from a Ticket, a model in pruning wrappers, or a plain model,
     with zeros where pruned; refuses Keras 3 / subclassed models (TypeError) and NaN or
     infinite weights (ValueError)."""
-    if not isinstance(model, keras.Model) and callable(getattr(model, "strip", None)):
-        model = model.strip()  # a Ticket
+    from lottery_keras.ticket import Ticket  # inside: ticket.py imports this module
+
+    if isinstance(model, Ticket):
+        model = model.strip()
     else:
         check_model(model)
         if prunable_layers(model):
