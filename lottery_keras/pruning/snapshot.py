@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lottery_keras.pruning import npz
 from lottery_keras.pruning.pruned_model import weight_layers
 
 
@@ -35,6 +36,36 @@ def restore(model, snapshot: Snapshot) -> None:
             var.assign(value)
 
 
-def as_arrays(snapshot: Snapshot) -> dict:
-    """Flatten to {"layer/index": array}, e.g. to save with np.savez."""
-    return {f"{name}/{i}": np.asarray(v) for name, ws in snapshot.weights.items() for i, v in enumerate(ws)}
+# --- on disk: {"layer/index": array, ..., "iteration": n} in an .npz file ------------
+
+def to_arrays(snapshot: Snapshot, prefix: str = "") -> dict:
+    """Flatten to ``{prefix + "layer/index": array, prefix + "iteration": n}``."""
+    arrays = {f"{prefix}{name}/{i}": np.asarray(v) for name, ws in snapshot.weights.items() for i, v in enumerate(ws)}
+    arrays[f"{prefix}iteration"] = np.asarray(snapshot.iteration, dtype=np.int64)
+    return arrays
+
+
+def from_arrays(arrays: dict, prefix: str = "", source="arrays") -> Snapshot:
+    """The snapshot :func:`to_arrays` flattened under `prefix` (other keys are ignored)."""
+    npz.missing(source, arrays, [f"{prefix}iteration"])
+    entries = []
+    for key in arrays:
+        if key.startswith(prefix) and key != f"{prefix}iteration":
+            name, _, index = key[len(prefix):].rpartition("/")
+            if not (name and index.isdigit()):
+                raise ValueError(f"{source}: array {key!r} is not a snapshot weight (\"layer/index\")")
+            entries.append((name, int(index), arrays[key]))
+    weights: dict = {}
+    for name, _, value in sorted(entries, key=lambda e: e[:2]):
+        weights.setdefault(name, []).append(value)
+    return Snapshot(iteration=int(arrays[f"{prefix}iteration"]), weights=weights)
+
+
+def save(file, snapshot: Snapshot) -> None:
+    """Write `snapshot` to `file` (a path or a binary file object) as ``.npz``."""
+    npz.write(file, to_arrays(snapshot))
+
+
+def load(path) -> Snapshot:
+    """Read a snapshot written by :func:`save` (ValueError naming the file if it is not one)."""
+    return from_arrays(npz.read(path), source=path)
