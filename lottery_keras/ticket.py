@@ -16,8 +16,8 @@ import tensorflow_model_optimization as tfmot
 
 from lottery_keras import scoring
 from lottery_keras._keras import keras
+from lottery_keras.pruning import checkpoint, pruned_model, reinitialize, rewind_point, snapshot
 from lottery_keras.pruning import masks as masks_lib
-from lottery_keras.pruning import pruned_model, reinitialize, rewind_point, snapshot
 from lottery_keras.pruning.random_mask import random_masks_like
 from lottery_keras.pruning.rates import lth_rates
 
@@ -275,3 +275,17 @@ class Ticket:
         if self._compile_kwargs is not None:
             plain.compile(**self._fresh_compile_kwargs())
         return plain
+
+    # --- files ---------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the ticket to one ``.npz`` file: architecture, weights, masks, every
+        snapshot, the iteration and epoch counts, compile settings and optimizer state.
+        Returns the path. See :mod:`lottery_keras.pruning.checkpoint`."""
+        return checkpoint.save(self, path)
+
+    @classmethod
+    def load(cls, path, custom_objects=None) -> Ticket:
+        """The ticket :meth:`save` wrote, bit for bit (ValueError naming the file if it is
+        truncated, corrupted or not a ticket file)."""
+        return checkpoint.load(cls, path, custom_objects)

@@ -7,6 +7,7 @@ becomes a ValueError that says which file and what is wrong.
 
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 
@@ -14,8 +15,13 @@ import numpy as np
 
 
 def write(file, arrays: dict) -> None:
-    """Write ``{key: array}`` compressed to `file` (a path or a binary file object)."""
-    np.savez_compressed(file, **arrays)
+    """Write ``{key: array}`` compressed to `file`: a binary file object, or a path (used as
+    given: numpy would add ``.npz`` to a name without it)."""
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    else:
+        np.savez_compressed(file, **arrays)
 
 
 def read(path) -> dict:

@@ -26,11 +26,22 @@ def take(model, iteration: int) -> Snapshot:
     )
 
 
-def restore(model, snapshot: Snapshot) -> None:
-    """Assign the snapshot's values back into `model`'s variables (exact copies)."""
+def check(model, snapshot: Snapshot) -> dict:
+    """Refuse a snapshot whose layers or weight shapes differ from `model`'s; returns the layers."""
     layers = weight_layers(model)
     if set(layers) != set(snapshot.weights):
         raise ValueError(f"snapshot holds layers {sorted(snapshot.weights)}, model has {sorted(layers)}")
+    for name, layer in layers.items():
+        got = [np.shape(v) for v in snapshot.weights[name]]
+        want = [tuple(w.shape) for w in layer.weights]
+        if got != want:
+            raise ValueError(f"snapshot weights of layer {name!r} have shapes {got}, the model's {want}")
+    return layers
+
+
+def restore(model, snapshot: Snapshot) -> None:
+    """Assign the snapshot's values back into `model`'s variables (exact copies)."""
+    layers = check(model, snapshot)
     for name, layer in layers.items():
         for var, value in zip(layer.weights, snapshot.weights[name], strict=True):
             var.assign(value)
@@ -48,16 +59,14 @@ def to_arrays(snapshot: Snapshot, prefix: str = "") -> dict:
 def from_arrays(arrays: dict, prefix: str = "", source="arrays") -> Snapshot:
     """The snapshot :func:`to_arrays` flattened under `prefix` (other keys are ignored)."""
     npz.missing(source, arrays, [f"{prefix}iteration"])
-    entries = []
+    indexed: dict = {}  # {layer: {index: array}}, layers in the order they were stored
     for key in arrays:
         if key.startswith(prefix) and key != f"{prefix}iteration":
             name, _, index = key[len(prefix):].rpartition("/")
             if not (name and index.isdigit()):
                 raise ValueError(f"{source}: array {key!r} is not a snapshot weight (\"layer/index\")")
-            entries.append((name, int(index), arrays[key]))
-    weights: dict = {}
-    for name, _, value in sorted(entries, key=lambda e: e[:2]):
-        weights.setdefault(name, []).append(value)
+            indexed.setdefault(name, {})[int(index)] = arrays[key]
+    weights = {name: [values[i] for i in sorted(values)] for name, values in indexed.items()}
     return Snapshot(iteration=int(arrays[f"{prefix}iteration"]), weights=weights)
 
 
