@@ -179,6 +179,12 @@ class Ticket:
         """{layer name: mask} as numpy copies (changing them changes nothing)."""
         return pruned_model.get_masks(self.model)
 
+    def apply_masks(self) -> None:
+        """Zero the pruned weights again, exactly. ``fit`` does it for you; in a custom
+        ``tf.GradientTape`` loop call it after every ``optimizer.apply_gradients(...)``
+        (README, "Custom training loops"), else pruned weights drift from zero."""
+        pruned_model.apply_masks(self.model)
+
     def set_masks(self, masks) -> None:
         """Set masks by hand (names, shapes and 0/1 values checked); zeroes the pruned weights."""
         pruned_model.set_masks(self.model, masks)

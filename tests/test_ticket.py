@@ -181,3 +181,33 @@ def test_iteration_is_live_during_fit_for_user_callbacks(data):
     assert seen == list(range(1, 21)) and t.iteration == 20
     t.rewind("init")
     assert t.iteration == 0
+
+
+def test_gradient_tape_loop_keeps_pruned_weights_exactly_zero_with_apply_masks(data):
+    (x, y), _ = data
+    t = _ticket()
+    t.prune()
+    masks = t.masks
+    optimizer = keras.optimizers.Adam(1e-3)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    before = t.kernels()
+
+    def step(i):
+        with lk.tf.GradientTape() as tape:
+            loss = loss_fn(y[i:i + BATCH], t.model(x[i:i + BATCH], training=True))
+        grads = tape.gradient(loss, t.model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, t.model.trainable_variables, strict=True))
+        return float(loss)
+
+    step(0)  # without apply_masks the gradient step moves pruned weights off zero ...
+    assert all(np.any(k[masks[n] == 0] != 0) for n, k in t.kernels().items())
+    t.apply_masks()  # ... and apply_masks puts them back
+    losses = []
+    for i in range(BATCH, 20 * BATCH, BATCH):  # the documented recipe: apply_masks after every step
+        losses.append(step(i))
+        t.apply_masks()
+        assert all(np.all(k[masks[n] == 0] == 0.0) for n, k in t.kernels().items())
+    assert _same(t.masks, masks), "the loop changed the mask"
+    after = t.kernels()
+    assert all(np.mean(after[n][masks[n] == 1] != before[n][masks[n] == 1]) > 0.5 for n in masks), "alive ones train"
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])

@@ -42,6 +42,10 @@ def wrap(model: keras.Model) -> keras.Model:
     wrapped = keras.models.clone_model(model, clone_function=clone)
     if not prunable_layers(wrapped):
         raise ValueError(f"model {model.name!r} has no Dense or Conv2D layer to prune")
+    for wrapper in prunable_layers(wrapped).values():
+        # TF-MOT refuses model(x, training=True) at its initial step -1 unless fit runs its
+        # UpdatePruningStep callback; FixedMask never prunes at any step, so custom loops may start at 0
+        wrapper.pruning_step.assign(0)
     return wrapped
 
 
