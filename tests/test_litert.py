@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import lottery_keras as lk
-from lottery_keras.acceleration import export, litert
+from lottery_keras.acceleration import export, gpu, litert, timing
 
 GPU_REASONS = ("no Vulkan loader", "no adapter", "accelerator not found", "GPU compilation failed")
 
@@ -47,7 +47,7 @@ def test_predict_in_batches_with_two_threads_and_builtin_kernels(tflite, data):
 
 def test_gpu_accelerator_runs_or_says_exactly_why_not(tflite, data):
     model, exported = tflite
-    status = litert.gpu_status()
+    status = gpu.gpu_status()
     if not status:
         assert status.reason.startswith(GPU_REASONS), status.reason
         with pytest.raises(litert.AcceleratorUnavailable) as err:
@@ -66,14 +66,14 @@ def test_gpu_accelerator_runs_or_says_exactly_why_not(tflite, data):
 def test_gpu_failure_log_is_explained():
     log = ("INFO: [delegate_webgpu.cc:342] Create WebGPU environment\n"
            "ERROR: [delegate_webgpu.cc:359] Failed to initialize WebGPU environment: INTERNAL: No adapters found\n")
-    assert litert.explain_gpu_failure(log).startswith("no adapter")
-    assert litert.explain_gpu_failure("ERROR: something else\n") == "GPU compilation failed: ERROR: something else"
+    assert gpu.explain_gpu_failure(log).startswith("no adapter")
+    assert gpu.explain_gpu_failure("ERROR: something else\n") == "GPU compilation failed: ERROR: something else"
 
 
 def test_time_runners_interleaves_and_reports_medians(tflite, data):
     _, exported = tflite
     runners = {"interpreter": litert.load(exported), "compiled": litert.load(exported, api="compiled")}
-    times = litert.time_runners(runners, data.test[0][:1], repeats=3, number=20)
+    times = timing.time_runners(runners, data.test[0][:1], repeats=3, number=20)
     assert set(times) == {"interpreter", "compiled"}
     for t in times.values():
         assert len(t.all_s) == 3 and t.batch == 1
@@ -102,6 +102,6 @@ def test_bad_input_is_refused_clearly(tflite, data):
     with pytest.raises(ValueError, match=r"\(batch, 28, 28\)"):
         runner(np.zeros((2, 784), np.float32))
     with pytest.raises(ValueError, match="repeats"):
-        litert.time_runners({"r": runner}, data.test[0][:1], repeats=0)
+        timing.time_runners({"r": runner}, data.test[0][:1], repeats=0)
     with pytest.raises(ValueError, match="batch_size"):
         litert.predict(runner, data.test[0][:4], batch_size=0)
