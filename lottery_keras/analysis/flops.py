@@ -26,7 +26,7 @@ def layer_macs(model, nonzero: bool = False) -> dict:
         info = layer_table.info(layer)
         if info.macs is None:
             continue
-        kernel = getattr(layer, info.kernel).numpy()
+        kernel = layer_table.kernel(layer).numpy()
         weights = int(np.count_nonzero(kernel)) if nonzero else int(kernel.size)
         if info.macs == "input":  # Dense: once per position of the leading axes, 1 for (batch, features)
             positions = int(np.prod(layer.input_shape[1:-1], dtype=np.int64))

@@ -67,6 +67,10 @@ def prunable(layer) -> bool:
 
 
 def kernel(layer):
-    """The layer's weight kernel variable (None for layers without one in the table)."""
+    """The layer's weight kernel variable (None for layers without one in the table). The
+    table uses tf_keras' attribute names; Keras 3 calls every kernel ``kernel``."""
     name = info(layer).kernel
-    return getattr(layer, name, None) if name else None
+    if name is None:
+        return None
+    found = getattr(layer, name, None)
+    return found if found is not None else getattr(layer, "kernel", None)
