@@ -1,7 +1,7 @@
 """`Ticket`: a model plus its masks plus snapshots of its weights.
 
 The model's Dense/Conv2D layers live in TF-MOT pruning wrappers with fixed masks
-(see :mod:`lottery_keras.pruned_model`). A ticket trains like a Keras model, prunes
+(see :mod:`lottery_keras.pruning.pruned_model`). A ticket trains like a Keras model, prunes
 by a criterion, and rewinds to a snapshot (the initial weights W0 or a later W_k)
 keeping its masks: the Lottery Ticket Hypothesis workflow in a few lines.
 """

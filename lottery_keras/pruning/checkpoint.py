@@ -63,8 +63,11 @@ def save(ticket, path) -> Path:
     arrays.update({f"optimizer/{i}": v for i, v in enumerate(_optimizer_state(ticket.model))})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    npz.write(tmp, arrays)
-    os.replace(tmp, path)
+    try:
+        npz.write(tmp, arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

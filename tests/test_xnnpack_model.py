@@ -13,8 +13,8 @@ from lottery_keras.acceleration import xnnpack_model as xs
 
 
 @pytest.fixture(scope="module")
-def data():
-    return lk.data.load("mnist-mini")
+def data(mnist_mini):
+    return mnist_mini
 
 
 def test_policy_accepts_the_model_and_wraps_only_pointwise_convs():

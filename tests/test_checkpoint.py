@@ -1,5 +1,5 @@
-"""Ticket.save / Ticket.load on real data (mnist-mini): exact round trip, training after
-loading, and clear errors for corrupt or mismatched files."""
+"""Ticket.save / Ticket.load (lottery_keras.pruning.checkpoint) on real data (mnist-mini): exact
+round trip, training after loading, and clear errors for corrupt or mismatched files."""
 
 import numpy as np
 import pytest
@@ -12,8 +12,8 @@ BATCH = 60
 
 
 @pytest.fixture(scope="module")
-def data():
-    x, y = lk.data.load("mnist-mini").train
+def data(mnist_mini):
+    x, y = mnist_mini.train
     return x[:1200], y[:1200]
 
 
