@@ -42,7 +42,7 @@ def _accuracy(model, test) -> float:
 
 
 def _summary(times: dict) -> dict:
-    """{name: {"median_us", "iqr_us", "min_us"}} from {name: litert.Timing} (the minimum is the
+    """{name: {"median_us", "iqr_us", "min_us"}} from {name: timing.Timing} (the minimum is the
     least disturbed round: on a shared machine it separates compute from interference)."""
     return {name: {"median_us": t.median_us,
                    "iqr_us": 1e6 * float(np.subtract(*np.percentile(t.all_s, [75, 25]))),
@@ -52,12 +52,12 @@ def _summary(times: dict) -> dict:
 
 def _tflite_times(files: dict, x, repeats: int) -> dict:
     """{batch: {name: {median_us, iqr_us}}} for .tflite files: LiteRT Interpreter, XNNPACK, 1 thread."""
-    from lottery_keras.acceleration import litert
+    from lottery_keras.acceleration import litert, timing
 
     out = {}
     for batch in BATCHES:
         runners = {name: litert.load(f, threads=1) for name, f in files.items()}
-        out[batch] = _summary(litert.time_runners(runners, x[:batch], repeats=repeats, min_time=0.02))
+        out[batch] = _summary(timing.time_runners(runners, x[:batch], repeats=repeats, min_time=0.02))
     return out
 
 
@@ -65,7 +65,7 @@ def _keras_times(models: dict, x, repeats: int) -> dict:
     """{name: {median_us, iqr_us}}: each model called in a tf.function on one batch of
     KERAS_BATCH images already in a tensor (model compute, not Keras' per-call plumbing)."""
     from lottery_keras import tf
-    from lottery_keras.acceleration import litert
+    from lottery_keras.acceleration import timing
 
     batch = tf.constant(x[:KERAS_BATCH])
 
@@ -74,7 +74,7 @@ def _keras_times(models: dict, x, repeats: int) -> dict:
         return lambda _: run(batch)
 
     fns = {name: compiled(m) for name, m in models.items()}
-    return _summary(litert.time_runners(fns, x[:KERAS_BATCH], repeats=repeats, min_time=0.02))
+    return _summary(timing.time_runners(fns, x[:KERAS_BATCH], repeats=repeats, min_time=0.02))
 
 
 def _ratio(times: dict, a: str, b: str):
@@ -172,14 +172,14 @@ def two_four(trained, repeats: int) -> dict:
 
 def xnnpack_mobilenet(repeats: int) -> dict:
     import lottery_keras as lk
-    from lottery_keras.acceleration import export, litert
+    from lottery_keras.acceleration import export, litert, timing
     from lottery_keras.acceleration import xnnpack_model as xs
 
     data = lk.data.load("mnist-mini")
     model = variants.xnnpack_mobilenet(data)
     dense, sparse = export.to_tflite(model), export.to_tflite(model, format="sparse")
     runners = {"dense": litert.load(dense), "sparse": litert.load(sparse)}
-    out = {1: _summary(litert.time_runners(runners, data.test[0][:1], repeats=2 * repeats, min_time=0.02))}
+    out = {1: _summary(timing.time_runners(runners, data.test[0][:1], repeats=2 * repeats, min_time=0.02))}
     expected, why = xs.sparse_inference_expected()
     return {"accuracy": _accuracy(model, data.test), "sparse_tensors": len(sparse.sparse_tensors()),
             "bytes": {"dense_raw": dense.raw_bytes, "sparse_raw": sparse.raw_bytes},
@@ -189,9 +189,10 @@ def xnnpack_mobilenet(repeats: int) -> dict:
 
 def gpu(trained) -> dict:
     import lottery_keras as lk
-    from lottery_keras.acceleration import export, litert
+    from lottery_keras.acceleration import export, litert, timing
+    from lottery_keras.acceleration.gpu import gpu_status
 
-    status = litert.gpu_status()
+    status = gpu_status()
     if not status:
         return {"result": f"not run: {status.reason}"}
     model = lk.models.lenet_300_100(seed=0)
@@ -202,7 +203,7 @@ def gpu(trained) -> dict:
     except litert.AcceleratorUnavailable as err:
         return {"result": f"not run: {err}"}
     cpu = litert.load(export.to_tflite(model), api="compiled")
-    times = litert.time_runners({"gpu": runner, "cpu": cpu}, data.test[0][:256], repeats=5)
+    times = timing.time_runners({"gpu": runner, "cpu": cpu}, data.test[0][:256], repeats=5)
     return {"result": "run", "device": status.reason, "batch": 256, "us": _summary(times)}
 
 

@@ -1,7 +1,7 @@
 """`Ticket`: a model plus its masks plus snapshots of its weights.
 
 The model's Dense/Conv2D layers live in TF-MOT pruning wrappers with fixed masks
-(see :mod:`lottery_keras.pruned_model`). A ticket trains like a Keras model, prunes
+(see :mod:`lottery_keras.pruning.pruned_model`). A ticket trains like a Keras model, prunes
 by a criterion, and rewinds to a snapshot (the initial weights W0 or a later W_k)
 keeping its masks: the Lottery Ticket Hypothesis workflow in a few lines.
 """
@@ -16,8 +16,8 @@ import tensorflow_model_optimization as tfmot
 
 from lottery_keras import scoring
 from lottery_keras._keras import keras
+from lottery_keras.pruning import checkpoint, pruned_model, reinitialize, rewind_point, snapshot
 from lottery_keras.pruning import masks as masks_lib
-from lottery_keras.pruning import pruned_model, reinitialize, rewind_point, snapshot
 from lottery_keras.pruning.random_mask import random_masks_like
 from lottery_keras.pruning.rates import lth_rates
 
@@ -179,6 +179,12 @@ class Ticket:
         """{layer name: mask} as numpy copies (changing them changes nothing)."""
         return pruned_model.get_masks(self.model)
 
+    def apply_masks(self) -> None:
+        """Zero the pruned weights again, exactly. ``fit`` does it for you; in a custom
+        ``tf.GradientTape`` loop call it after every ``optimizer.apply_gradients(...)``
+        (README, "Custom training loops"), else pruned weights drift from zero."""
+        pruned_model.apply_masks(self.model)
+
     def set_masks(self, masks) -> None:
         """Set masks by hand (names, shapes and 0/1 values checked); zeroes the pruned weights."""
         pruned_model.set_masks(self.model, masks)
@@ -275,3 +281,17 @@ class Ticket:
         if self._compile_kwargs is not None:
             plain.compile(**self._fresh_compile_kwargs())
         return plain
+
+    # --- files ---------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the ticket to one ``.npz`` file: architecture, weights, masks, every
+        snapshot, the iteration and epoch counts, compile settings and optimizer state.
+        Returns the path. See :mod:`lottery_keras.pruning.checkpoint`."""
+        return checkpoint.save(self, path)
+
+    @classmethod
+    def load(cls, path, custom_objects=None) -> Ticket:
+        """The ticket :meth:`save` wrote, bit for bit (ValueError naming the file if it is
+        truncated, corrupted or not a ticket file)."""
+        return checkpoint.load(cls, path, custom_objects)

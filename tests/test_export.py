@@ -10,8 +10,8 @@ from lottery_keras.acceleration import export, litert
 
 
 @pytest.fixture(scope="module")
-def data():
-    return lk.data.load("mnist-mini")
+def data(mnist_mini):
+    return mnist_mini
 
 
 @pytest.fixture(scope="module")

@@ -1,26 +1,15 @@
-"""Running and timing .tflite files with LiteRT: both APIs, thread counts, the GPU
-accelerator (or the reason it cannot run here), on real MNIST test images."""
+"""Running .tflite files with LiteRT (lottery_keras.acceleration.litert): both APIs, thread
+counts, kernels, on real MNIST test images."""
 
 import numpy as np
 import pytest
 
-import lottery_keras as lk
-from lottery_keras.acceleration import export, litert
-
-GPU_REASONS = ("no Vulkan loader", "no adapter", "accelerator not found", "GPU compilation failed")
+from lottery_keras.acceleration import litert, timing
 
 
 @pytest.fixture(scope="module")
-def data():
-    return lk.data.load("mnist-mini")
-
-
-@pytest.fixture(scope="module")
-def tflite(data):
-    model = lk.models.lenet_300_100(seed=0)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    model.fit(*data.train, batch_size=60, epochs=1, verbose=0)
-    return model, export.to_tflite(model)
+def data(mnist_mini):
+    return mnist_mini
 
 
 @pytest.mark.parametrize("batch", [1, 7])
@@ -45,41 +34,6 @@ def test_predict_in_batches_with_two_threads_and_builtin_kernels(tflite, data):
         np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=str(kwargs))
 
 
-def test_gpu_accelerator_runs_or_says_exactly_why_not(tflite, data):
-    model, exported = tflite
-    status = litert.gpu_status()
-    if not status:
-        assert status.reason.startswith(GPU_REASONS), status.reason
-        with pytest.raises(litert.AcceleratorUnavailable) as err:
-            litert.load(exported, api="compiled", accelerator="gpu")
-        assert str(err.value).startswith(GPU_REASONS)
-        return
-    try:
-        runner = litert.load(exported, api="compiled", accelerator="gpu")
-    except litert.AcceleratorUnavailable as err:  # a driver present but unusable: still explained
-        assert str(err).startswith(GPU_REASONS)
-        return
-    x = data.test[0][:16]
-    np.testing.assert_allclose(runner(x), model.predict(x, verbose=0), atol=1e-2)
-
-
-def test_gpu_failure_log_is_explained():
-    log = ("INFO: [delegate_webgpu.cc:342] Create WebGPU environment\n"
-           "ERROR: [delegate_webgpu.cc:359] Failed to initialize WebGPU environment: INTERNAL: No adapters found\n")
-    assert litert.explain_gpu_failure(log).startswith("no adapter")
-    assert litert.explain_gpu_failure("ERROR: something else\n") == "GPU compilation failed: ERROR: something else"
-
-
-def test_time_runners_interleaves_and_reports_medians(tflite, data):
-    _, exported = tflite
-    runners = {"interpreter": litert.load(exported), "compiled": litert.load(exported, api="compiled")}
-    times = litert.time_runners(runners, data.test[0][:1], repeats=3, number=20)
-    assert set(times) == {"interpreter", "compiled"}
-    for t in times.values():
-        assert len(t.all_s) == 3 and t.batch == 1
-        assert 0 < t.median_s < 0.1 and t.median_us == pytest.approx(1e6 * t.median_s)
-
-
 def test_bad_input_is_refused_clearly(tflite, data):
     _, exported = tflite
     with pytest.raises(ValueError, match=">= 1"):
@@ -102,6 +56,6 @@ def test_bad_input_is_refused_clearly(tflite, data):
     with pytest.raises(ValueError, match=r"\(batch, 28, 28\)"):
         runner(np.zeros((2, 784), np.float32))
     with pytest.raises(ValueError, match="repeats"):
-        litert.time_runners({"r": runner}, data.test[0][:1], repeats=0)
+        timing.time_runners({"r": runner}, data.test[0][:1], repeats=0)
     with pytest.raises(ValueError, match="batch_size"):
         litert.predict(runner, data.test[0][:4], batch_size=0)

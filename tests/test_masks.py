@@ -116,3 +116,17 @@ def test_random_masks_keep_counts(scope):
     assert not np.array_equal(r["a"], m["a"])
     again = random_masks_like(m, seed=3, scope=scope)
     assert all(np.array_equal(again[n], r[n]) for n in m)
+
+
+def test_mask_files_round_trip_exactly_and_bad_files_are_refused_by_name(tmp_path):
+    _, m = _layers()
+    m = random_masks_like(m, seed=3)
+    M.save(tmp_path / "m.npz", m)
+    back = M.load(tmp_path / "m.npz")
+    assert list(back) == list(m) and all(np.array_equal(back[k], m[k]) and back[k].dtype == np.float32 for k in m)
+    np.savez(tmp_path / "bad.npz", a=np.full((2, 2), 2, np.uint8))
+    with pytest.raises(ValueError, match=r"bad\.npz.*only 0 and 1"):
+        M.load(tmp_path / "bad.npz")
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "m.npz").read_bytes()[:100])
+    with pytest.raises(ValueError, match=r"cut\.npz is not a readable \.npz file"):
+        M.load(tmp_path / "cut.npz")

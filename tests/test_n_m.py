@@ -12,10 +12,8 @@ from lottery_keras.pruning import n_m as nm
 
 
 @pytest.fixture(scope="module")
-def data():
-    d = lk.data.load("mnist-mini")
-    (x, y) = d.train
-    return (x[:3000], y[:3000]), d.test
+def data(mnist_3000):
+    return mnist_3000
 
 
 def test_checker_groups_along_the_input_axis():

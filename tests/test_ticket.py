@@ -10,34 +10,25 @@ BATCH = 60
 
 
 @pytest.fixture(scope="module")
-def data():
-    d = lk.data.load("mnist-mini")
-    (x, y) = d.train
-    return (x[:3000], y[:3000]), d.test
-
-
-def _ticket(seed=0, model="lenet_300_100"):
-    t = lk.Ticket(lk.models.get(model, seed=seed))
-    t.compile(optimizer=keras.optimizers.Adam(1.2e-3), loss="sparse_categorical_crossentropy",
-              metrics=["accuracy"])
-    return t
+def data(mnist_3000):
+    return mnist_3000
 
 
 def _same(a, b):
     return set(a) == set(b) and all(np.array_equal(a[k], b[k]) for k in a)
 
 
-def test_new_ticket_has_full_masks_on_dense_layers_only():
-    t = _ticket()
+def test_new_ticket_has_full_masks_on_dense_layers_only(make_ticket):
+    t = make_ticket()
     assert list(t.masks) == ["dense_300", "dense_100", "output"]
     assert all(m.dtype == np.float32 and m.min() == 1 for m in t.masks.values())
     assert t.remaining().overall == 1.0
     assert t.lth_rates() == {"dense_300": 0.2, "dense_100": 0.2, "output": 0.1}
 
 
-def test_pruned_weights_stay_exactly_zero_through_training_and_masks_do_not_move(data):
+def test_pruned_weights_stay_exactly_zero_through_training_and_masks_do_not_move(data, make_ticket):
     (x, y), _ = data
-    t = _ticket()
+    t = make_ticket()
     t.prune()
     masks = t.masks
     t.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
@@ -47,8 +38,8 @@ def test_pruned_weights_stay_exactly_zero_through_training_and_masks_do_not_move
         assert np.count_nonzero(kernel[masks[name] == 1]) > 0.99 * masks[name].sum()
 
 
-def test_prune_meets_lth_rates_and_global_rate_within_one_weight(data):
-    t = _ticket()
+def test_prune_meets_lth_rates_and_global_rate_within_one_weight(data, make_ticket):
+    t = make_ticket()
     sizes = {n: m.size for n, m in t.masks.items()}
     t.prune()  # LTH rates: 20%, 20%, output 10%
     for name, rate in t.lth_rates().items():
@@ -59,9 +50,9 @@ def test_prune_meets_lth_rates_and_global_rate_within_one_weight(data):
     assert abs((before - after) - 0.5 * before) <= 1
 
 
-def test_rewind_to_init_restores_w0_bit_for_bit(data):
+def test_rewind_to_init_restores_w0_bit_for_bit(data, make_ticket):
     (x, y), _ = data
-    t = _ticket()
+    t = make_ticket()
     w0 = {n: [v.copy() for v in vs] for n, vs in t.snapshots["init"].weights.items()}
     t.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
     t.prune()
@@ -78,9 +69,9 @@ def test_rewind_to_init_restores_w0_bit_for_bit(data):
     assert t.iteration == 0
 
 
-def test_rewind_point_is_captured_once_at_its_iteration(data):
+def test_rewind_point_is_captured_once_at_its_iteration(data, make_ticket):
     (x, y), _ = data
-    t = _ticket()
+    t = make_ticket()
     t.fit(x, y, batch_size=BATCH, epochs=2, verbose=0, rewind_point="30it")
     assert t.iteration == 2 * 50
     snap = t.snapshots["30it"]
@@ -92,13 +83,13 @@ def test_rewind_point_is_captured_once_at_its_iteration(data):
         assert np.array_equal(kernel, snap.weights[name][0] * t.masks[name])
     t.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, rewind_point="30it")
     assert t.snapshots["30it"] is snap, "a later round must not overwrite the rewind point"
-    fresh = _ticket()  # rewind points count from initialisation: "1ep" = after the first epoch
+    fresh = make_ticket()  # rewind points count from initialisation: "1ep" = after the first epoch
     fresh.fit(x[:600], y[:600], batch_size=BATCH, epochs=2, verbose=0, rewind_point="1ep")
     assert fresh.snapshots["1ep"].iteration == 10 and fresh.iteration == 20
 
 
-def test_reinitialize_keeps_mask_but_draws_new_weights(data):
-    t = _ticket()
+def test_reinitialize_keeps_mask_but_draws_new_weights(data, make_ticket):
+    t = make_ticket()
     t.prune(0.5)
     masks, w0 = t.masks, t.snapshots["init"].weights
     t.reinitialize(seed=1)
@@ -116,8 +107,19 @@ def test_reinitialize_keeps_mask_but_draws_new_weights(data):
     assert _same(first, t.kernels())
 
 
-def test_random_mask_keeps_per_layer_counts_and_original_init():
-    t = _ticket()
+def test_sign_preserving_reinit_keeps_w0_signs():
+    t = lk.Ticket(lk.models.lenet_300_100(seed=0))
+    t.prune(0.5)
+    w0 = t.snapshots["init"].weights
+    t.reinitialize(seed=4, keep_sign=True)
+    for n, k in t.kernels().items():
+        alive = t.masks[n] == 1
+        assert np.array_equal(np.sign(k[alive]), np.sign(w0[n][0][alive]))
+        assert not np.allclose(np.abs(k[alive]), np.abs(w0[n][0][alive]))
+
+
+def test_random_mask_keeps_per_layer_counts_and_original_init(make_ticket):
+    t = make_ticket()
     t.prune()
     t.prune()
     counts = {n: m.sum() for n, m in t.masks.items()}
@@ -130,11 +132,11 @@ def test_random_mask_keeps_per_layer_counts_and_original_init():
     assert all(np.array_equal(k, w0[n][0] * t.masks[n]) for n, k in t.kernels().items())
 
 
-def test_same_seed_reproduces_masks_and_metrics(data):
+def test_same_seed_reproduces_masks_and_metrics(data, make_ticket):
     (x, y), _ = data
     runs = []
     for _ in range(2):
-        t = _ticket(seed=3)
+        t = make_ticket(seed=3)
         h = t.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, seed=7)
         t.prune()
         runs.append((h.history, t.masks))
@@ -142,9 +144,9 @@ def test_same_seed_reproduces_masks_and_metrics(data):
     assert _same(runs[0][1], runs[1][1])
 
 
-def test_strip_gives_an_independent_plain_model_with_the_same_outputs(data):
+def test_strip_gives_an_independent_plain_model_with_the_same_outputs(data, make_ticket):
     (x, y), (xt, yt) = data
-    t = _ticket()
+    t = make_ticket()
     t.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
     t.prune(0.5)
     plain = t.strip()
@@ -158,9 +160,9 @@ def test_strip_gives_an_independent_plain_model_with_the_same_outputs(data):
     assert np.array_equal(plain.get_layer("dense_300").kernel.numpy(), kernel), "strip() must not share weights"
 
 
-def test_conv_ticket_uses_conv_rate_and_trains(data):
+def test_conv_ticket_uses_conv_rate_and_trains(data, make_ticket):
     (x, y), _ = data
-    t = _ticket(model="conv2")
+    t = make_ticket(model="conv2")
     rates = t.lth_rates()
     assert rates["conv1a"] == 0.1 and rates["dense_256a"] == 0.2 and rates["output"] == 0.1
     t.prune()
@@ -168,9 +170,9 @@ def test_conv_ticket_uses_conv_rate_and_trains(data):
     assert np.all(t.kernels()["conv1b"][t.masks["conv1b"] == 0] == 0)
 
 
-def test_iteration_is_live_during_fit_for_user_callbacks(data):
+def test_iteration_is_live_during_fit_for_user_callbacks(data, make_ticket):
     (x, y), _ = data
-    t = _ticket()
+    t = make_ticket()
     seen = []
 
     class Record(keras.callbacks.Callback):
@@ -181,3 +183,33 @@ def test_iteration_is_live_during_fit_for_user_callbacks(data):
     assert seen == list(range(1, 21)) and t.iteration == 20
     t.rewind("init")
     assert t.iteration == 0
+
+
+def test_gradient_tape_loop_keeps_pruned_weights_exactly_zero_with_apply_masks(data, make_ticket):
+    (x, y), _ = data
+    t = make_ticket()
+    t.prune()
+    masks = t.masks
+    optimizer = keras.optimizers.Adam(1e-3)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    before = t.kernels()
+
+    def step(i):
+        with lk.tf.GradientTape() as tape:
+            loss = loss_fn(y[i:i + BATCH], t.model(x[i:i + BATCH], training=True))
+        grads = tape.gradient(loss, t.model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, t.model.trainable_variables, strict=True))
+        return float(loss)
+
+    step(0)  # without apply_masks the gradient step moves pruned weights off zero ...
+    assert all(np.any(k[masks[n] == 0] != 0) for n, k in t.kernels().items())
+    t.apply_masks()  # ... and apply_masks puts them back
+    losses = []
+    for i in range(BATCH, 20 * BATCH, BATCH):  # the documented recipe: apply_masks after every step
+        losses.append(step(i))
+        t.apply_masks()
+        assert all(np.all(k[masks[n] == 0] == 0.0) for n, k in t.kernels().items())
+    assert _same(t.masks, masks), "the loop changed the mask"
+    after = t.kernels()
+    assert all(np.mean(after[n][masks[n] == 1] != before[n][masks[n] == 1]) > 0.5 for n in masks), "alive ones train"
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])

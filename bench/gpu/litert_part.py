@@ -29,9 +29,11 @@ def _compare(out, ref, labels) -> dict:
 
 
 def _latency(litert, runners: dict, x) -> dict:
+    from lottery_keras.acceleration import timing
+
     out = {}
     for batch in BATCHES:
-        times = litert.time_runners(runners, x[:batch], repeats=REPEATS, min_time=0.02)
+        times = timing.time_runners(runners, x[:batch], repeats=REPEATS, min_time=0.02)
         out[batch] = {name: {"median_us": t.median_us, "min_us": 1e6 * min(t.all_s)} for name, t in times.items()}
         if "gpu" in out[batch]:
             out[batch]["gpu_over_cpu"] = out[batch]["gpu"]["median_us"] / out[batch]["cpu"]["median_us"]
@@ -72,14 +74,14 @@ def one_file(litert, path: Path, entry: dict, x, y, reference) -> dict:
 
 
 def run(prepared: Path) -> dict:
-    from lottery_keras.acceleration import litert
+    from lottery_keras.acceleration import gpu, litert
 
     manifest = json.loads((prepared / "manifest.json").read_text())
     with np.load(prepared / "test_images.npz") as d:
         x, y = d["x"].astype(np.float32), d["y"]
     with np.load(prepared / "reference.npz") as refs:
         reference = {k: refs[k] for k in refs.files}
-    status = litert.gpu_status()
+    status = gpu.gpu_status()
     result = {"gpu_status": status.reason, "gpu_status_ok": status.available, "images": len(x),
               "cpu": "CompiledModel, XNNPACK, 1 thread", "gpu": "CompiledModel, GPU accelerator (+ CPU fallback)",
               "repeats": REPEATS, "files": {}}

@@ -22,31 +22,18 @@ from itertools import pairwise
 
 import numpy as np
 
-ELEMENTWISE = frozenset({
-    "linear", "relu", "relu6", "elu", "selu", "tanh", "sigmoid", "hard_sigmoid", "softplus",
-    "softsign", "swish", "silu", "gelu", "exponential", "leaky_relu", "mish",
-})
-
-
-def _keras():
-    from lottery_keras._keras import keras
-
-    return keras
+from lottery_keras._keras import keras, tf
+from lottery_keras.pruning import layers as layer_table
+from lottery_keras.pruning.pruned_model import plain_model
 
 
 def _is_weighted(layer) -> bool:
-    keras = _keras()
-    return type(layer) in (keras.layers.Dense, keras.layers.Conv2D)
-
-
-def _passthrough_types():
-    layers = _keras().layers
-    return (layers.Flatten, layers.MaxPooling2D, layers.AveragePooling2D, layers.GlobalAveragePooling2D,
-            layers.GlobalMaxPooling2D, layers.Dropout)
+    """A layer whose units compaction can remove (Dense units, Conv2D channels)."""
+    return layer_table.info(layer).units is not None
 
 
 def _activation_name(layer) -> str:
-    name = _keras().activations.serialize(layer.activation)
+    name = keras.activations.serialize(layer.activation)
     return name if isinstance(name, str) else str(name.get("class_name", name))
 
 
@@ -60,7 +47,6 @@ class _Link:
 
 def _plan(model):
     """(layers, indices of weighted layers, links between consecutive weighted layers)."""
-    keras = _keras()
     if not isinstance(model, keras.Sequential):
         raise ValueError("compaction works on Sequential models (one chain of layers); got a "
                          f"{type(model).__name__}. Rebuild it as tf_keras.Sequential([...]).")
@@ -72,7 +58,7 @@ def _plan(model):
     for a, b in pairwise(weighted):
         between = layers[a + 1:b]
         for layer in between:
-            if not isinstance(layer, _passthrough_types()):
+            if not layer_table.info(layer).per_unit:
                 raise ValueError(f"cannot compact across layer {layer.name!r} ({type(layer).__name__}): between "
                                  "Dense/Conv2D layers only Flatten, pooling and Dropout layers are supported")
         A, B = layers[a], layers[b]
@@ -81,7 +67,7 @@ def _plan(model):
         if any(getattr(x, "data_format", "channels_last") != "channels_last" for x in layers[a:b + 1]):
             raise ValueError("only channels_last data format is supported")
         name = _activation_name(A)
-        if name not in ELEMENTWISE:
+        if name not in layer_table.ELEMENTWISE:
             raise ValueError(f"layer {A.name!r} has activation {name!r}; compaction needs an elementwise "
                              "activation on hidden layers")
         if isinstance(B, keras.layers.Conv2D):
@@ -124,8 +110,6 @@ def _unview(view, link: _Link, shape) -> np.ndarray:
 
 def _constants(layer, bias) -> np.ndarray:
     """activation(bias): what each unit with no incoming weights outputs."""
-    from lottery_keras._keras import tf
-
     units = layer.kernel.shape[-1] if bias is None else bias.shape[0]
     b = np.zeros(units, np.float32) if bias is None else bias
     return np.asarray(layer.activation(tf.constant(b[None, :]))).reshape(-1)
@@ -145,8 +129,6 @@ class DeadUnits:
 
 def dead_units(model) -> dict:
     """{hidden Dense/Conv2D layer: DeadUnits} of a pruned model (one look, no iteration)."""
-    from lottery_keras.pruning.pruned_model import plain_model
-
     model = plain_model(model)
     layers, weighted, links = _plan(model)
     out = {}
@@ -190,11 +172,8 @@ def compact(model, atol: float = 0.0) -> Compaction:
     with ``|w| <= atol`` count as pruned (default: only exact zeros). The last layer keeps
     all its units (they are the outputs); input features are never removed.
     """
-    from lottery_keras.pruning.pruned_model import plain_model
-
     if isinstance(atol, bool) or not isinstance(atol, (int, float)) or not atol >= 0:
         raise ValueError(f"atol must be a number >= 0, got {atol!r}")
-    keras = _keras()
     model = plain_model(model)
     layers, weighted, links = _plan(model)
     kernels = {i: layers[i].kernel.numpy().copy() for i in weighted}
@@ -238,7 +217,7 @@ def compact(model, atol: float = 0.0) -> Compaction:
     for i, layer in enumerate(layers):
         config = layer.get_config()
         if i in weighted and i != weighted[-1]:
-            config["units" if isinstance(layer, keras.layers.Dense) else "filters"] = int(kernels[i].shape[-1])
+            config[layer_table.info(layer).units] = int(kernels[i].shape[-1])
         new_layers.append(type(layer).from_config(config))
     smaller = keras.Sequential([keras.Input(shape=model.input_shape[1:]), *new_layers],
                                name=f"{model.name}_compact")

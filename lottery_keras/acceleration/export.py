@@ -19,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lottery_keras._keras import tf
+from lottery_keras.acceleration import litert
+from lottery_keras.pruning import layers, pruned_model
 from lottery_keras.pruning.pruned_model import plain_model
 
 FORMATS = ("dense", "sparse")
@@ -50,10 +53,8 @@ class Exported:
 
     def operators(self) -> list:
         """The operator names LiteRT runs, in order (``DENSIFY`` marks sparse weights expanded at load)."""
-        from lottery_keras.acceleration import litert
-
         litert.require()
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType  # optional dependency
 
         interpreter = Interpreter(model_content=self.content,
                                   experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
@@ -61,10 +62,8 @@ class Exported:
 
     def sparse_tensors(self) -> list:
         """Names of the tensors stored in a sparse layout (empty for a dense file)."""
-        from lottery_keras.acceleration import litert
-
         litert.require()
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter  # optional dependency
 
         details = Interpreter(model_content=self.content).get_tensor_details()
         return [d["name"] for d in details if d.get("sparsity_parameters")]
@@ -89,8 +88,6 @@ def to_tflite(model, format: str = "dense", quantize: str = "none") -> Exported:
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"unknown quantize {quantize!r}; choose one of {', '.join(QUANTIZATIONS)}")
     model = plain_model(model)
-    from lottery_keras._keras import tf
-
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     optimizations = []
     if quantize != "none":
@@ -113,12 +110,10 @@ def information_limit(model, value_bits: int = 32) -> float:
     plus every other weight (biases...) dense. A ``.tflite`` file adds a little graph."""
     if isinstance(value_bits, bool) or not isinstance(value_bits, int) or value_bits < 1:
         raise ValueError(f"value_bits must be an int >= 1, got {value_bits!r}")
-    from lottery_keras.pruning import pruned_model
-
     model = plain_model(model)
     bits = 0.0
     for layer in pruned_model.weight_layers(model).values():
-        kernel = getattr(layer, "kernel", None) if isinstance(layer, pruned_model.PRUNABLE) else None
+        kernel = layers.kernel(layer) if layers.prunable(layer) else None
         for w in layer.weights:
             values = w.numpy()
             if kernel is not None and w is kernel:
@@ -150,9 +145,7 @@ def verify(exported, model, x, y=None, batch_size: int = 500, api: str = "interp
            kernels: str = "xnnpack") -> Verification:
     """Run `exported` (Exported, bytes or path) with LiteRT and `model` with Keras on `x`;
     report the largest absolute output difference, class agreement and, given labels `y`,
-    both accuracies. `api` and `kernels` as in :func:`lottery_keras.litert.load`."""
-    from lottery_keras.acceleration import litert
-
+    both accuracies. `api` and `kernels` as in :func:`lottery_keras.acceleration.litert.load`."""
     x = np.asarray(x, dtype=np.float32)
     if len(x) == 0:
         raise ValueError("verify needs at least one example")

@@ -1,39 +1,32 @@
-"""Run and time ``.tflite`` models with LiteRT (``ai-edge-litert``), on CPU or its GPU accelerator.
+"""Run ``.tflite`` models with LiteRT (``ai-edge-litert``), on CPU or its GPU accelerator.
 
 LiteRT has two Python APIs: the classic ``Interpreter`` (XNNPACK on CPU by default; the
 same kernels as the deprecated ``tf.lite.Interpreter``) and the newer ``CompiledModel``,
 which picks hardware accelerators (CPU via XNNPACK, GPU, NPU) when the model is compiled.
-:func:`load` hides both behind one callable :class:`Runner`; :func:`time_runners` times
-several runners interleaved, so drift in machine load hits them alike.
-
-LiteRT's GPU accelerator on Linux is WebGPU (Dawn) over Vulkan: it needs the Vulkan
-loader (``libvulkan.so.1``) and a Vulkan driver for a real GPU. :func:`gpu_status` says
-exactly what is missing instead of letting the native library fail with an empty error.
+:func:`load` hides both behind one callable :class:`Runner`; time runners against each
+other with :func:`lottery_keras.acceleration.timing.time_runners`. A GPU that cannot run
+raises :class:`~lottery_keras.acceleration.gpu.AcceleratorUnavailable` with the reason
+(:mod:`lottery_keras.acceleration.gpu` diagnoses it).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import glob
 import os
-import platform
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
 import numpy as np
+
+from lottery_keras.acceleration import gpu, timing
+from lottery_keras.acceleration.gpu import AcceleratorUnavailable, explain_gpu_failure, gpu_status
 
 APIS = ("interpreter", "compiled")
 ACCELERATORS = ("cpu", "gpu")
 KERNELS = ("xnnpack", "builtin")
 _INSTALL_HINT = "install it with `pip install ai-edge-litert` (or `pip install lottery_keras[litert]`)"
-
-
-class AcceleratorUnavailable(RuntimeError):
-    """The requested LiteRT accelerator cannot run here; the message says why."""
 
 
 def require():
@@ -62,75 +55,6 @@ def _native_stderr(log: list):
             os.close(saved)
             tmp.seek(0)
             log.append(tmp.read().decode("utf-8", "replace"))
-
-
-# --- GPU accelerator detection ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AcceleratorStatus:
-    """Whether a LiteRT accelerator can run here, and if not, why (one line)."""
-
-    name: str
-    available: bool
-    reason: str
-
-    def __bool__(self) -> bool:
-        return self.available
-
-
-def _gpu_libraries() -> list:
-    pkg = Path(require().__file__).resolve().parent
-    return sorted(glob.glob(str(pkg / "libLiteRt*GpuAccelerator*")))
-
-
-def _vulkan_loader() -> str | None:
-    """None when the Vulkan loader loads, else the loader's error text."""
-    names = {"Linux": ["libvulkan.so.1", "libvulkan.so"], "Windows": ["vulkan-1.dll"]}.get(platform.system())
-    if not names:
-        return None  # macOS uses Metal; nothing to check here
-    errors = []
-    for name in names:
-        try:
-            ctypes.CDLL(name)
-            return None
-        except OSError as err:
-            errors.append(str(err))
-    return "; ".join(errors)
-
-
-def _gpu_device_nodes() -> list:
-    return sorted(glob.glob("/dev/dri/renderD*") + glob.glob("/dev/nvidia[0-9]*"))
-
-
-def explain_gpu_failure(native_log: str) -> str:
-    """Turn LiteRT's native log of a failed GPU compilation into one reason line."""
-    lines = [line.strip() for line in native_log.splitlines()]
-    if any("No adapters found" in line for line in lines):
-        return ("no adapter: LiteRT's WebGPU accelerator found no GPU adapter "
-                "(no Vulkan driver for a GPU on this machine)")
-    if any("GPU accelerator" in line and "not" in line.lower() and "found" in line.lower() for line in lines):
-        return "accelerator not found: LiteRT could not load its GPU accelerator library"
-    errors = [line for line in lines if line.startswith(("ERROR", "E0", "└"))]
-    return "GPU compilation failed: " + (" | ".join(errors[:4]) if errors else "LiteRT gave no reason")
-
-
-def gpu_status() -> AcceleratorStatus:
-    """Can LiteRT's GPU accelerator run here? Checks, in order: the accelerator library in
-    the ai-edge-litert wheel, the Vulkan loader (Linux/Windows), a GPU device node (Linux).
-    A positive answer is provisional: :func:`load` with ``accelerator="gpu"`` is the test."""
-    libraries = _gpu_libraries()
-    if not libraries:
-        return AcceleratorStatus("gpu", False, "accelerator not found: the ai-edge-litert package has no "
-                                 "libLiteRt*GpuAccelerator library for this platform")
-    loader_error = _vulkan_loader()
-    if loader_error is not None:
-        return AcceleratorStatus("gpu", False, "no Vulkan loader: LiteRT's GPU accelerator here is WebGPU over "
-                                 f"Vulkan and libvulkan cannot be loaded ({loader_error}); install the Vulkan "
-                                 "loader (e.g. apt install libvulkan1) and a GPU driver")
-    if platform.system() == "Linux" and not _gpu_device_nodes():
-        return AcceleratorStatus("gpu", False, "no adapter: the Vulkan loader is present but this machine has "
-                                 "no GPU device (/dev/dri/renderD* or /dev/nvidia*)")
-    return AcceleratorStatus("gpu", True, f"GPU accelerator library {Path(libraries[0]).name} and Vulkan present")
 
 
 # --- runners ---------------------------------------------------------------------------------
@@ -327,50 +251,15 @@ def predict(model, x, batch_size: int = 500, **load_kwargs) -> np.ndarray:
     return np.concatenate(outs)
 
 
-# --- timing ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Timing:
-    """Seconds per call of one runner: the median over repeats, and every repeat."""
-
-    median_s: float
-    all_s: tuple
-    batch: int
-
-    @property
-    def median_us(self) -> float:
-        return 1e6 * self.median_s
-
-    def __repr__(self) -> str:
-        return f"Timing(median {self.median_us:.1f} us over {len(self.all_s)} rounds, batch {self.batch})"
+_MOVED = {"time_runners": timing, "Timing": timing, "gpu_status": gpu, "explain_gpu_failure": gpu,
+          "AcceleratorStatus": gpu}
 
 
-def time_runners(runners: dict, x, repeats: int = 7, number: int | None = None,
-                 min_time: float = 0.02) -> dict:
-    """Time each callable in `runners` ({name: f}) on `x`: `repeats` rounds, interleaved
-    (every round runs each runner once in turn), each round `number` calls (chosen so a
-    round lasts about `min_time` s when None). Returns {name: Timing} with the medians."""
-    if not runners:
-        raise ValueError("time_runners needs at least one runner")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    counts = {}
-    for name, f in runners.items():  # warm up (and plan for this batch size), size the rounds
-        f(x)
-        if number is None:
-            start = time.perf_counter()
-            f(x)
-            once = max(time.perf_counter() - start, 1e-7)
-            counts[name] = max(1, int(min_time / once))
-        else:
-            counts[name] = int(number)
-    times = {name: [] for name in runners}
-    for _ in range(repeats):
-        for name, f in runners.items():
-            n = counts[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                f(x)
-            times[name].append((time.perf_counter() - start) / n)
-    return {name: Timing(float(np.median(t)), tuple(t), len(x)) for name, t in times.items()}
+def __getattr__(name):
+    """``litert.time_runners`` and friends (0.2 names) still resolve, with a DeprecationWarning."""
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(f"{__name__}.{name} moved to {_MOVED[name].__name__}.{name}; the old name goes away in 0.3",
+                  DeprecationWarning, stacklevel=2)
+    return getattr(_MOVED[name], name)

@@ -16,6 +16,11 @@ from __future__ import annotations
 import platform
 from pathlib import Path
 
+import tensorflow_model_optimization as tfmot
+
+from lottery_keras._keras import keras
+from lottery_keras.pruning.masks import check_fraction
+
 
 def mobilenet_tiny(seed: int = 0, num_classes: int = 10, input_shape=(28, 28), width: int = 32):
     """MobileNet-style classifier for 28x28 grey images in the XNNPACK sparse pattern:
@@ -23,8 +28,6 @@ def mobilenet_tiny(seed: int = 0, num_classes: int = 10, input_shape=(28, 28), w
     pointwise-1x1 blocks (one with stride 2), global average pooling, dense softmax.
     Every convolution is followed by batch normalisation and ReLU (folded into the
     convolution when converted to TFLite); without them it does not train."""
-    from lottery_keras._keras import keras
-
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         raise ValueError(f"width must be an int >= 1, got {width!r}")
     init = keras.initializers.GlorotNormal
@@ -64,10 +67,6 @@ def prune_for_xnnpack(model, sparsity: float = 0.8, begin_step: int = 0, frequen
     ``PruneForLatencyOnXNNPack`` policy (which also checks the pattern and raises
     ValueError naming what breaks it). XNNPACK needs `sparsity` >= 2/3. Train with
     ``tfmot.sparsity.keras.UpdatePruningStep()``, then ``export.plain_model(...)``."""
-    import tensorflow_model_optimization as tfmot
-
-    from lottery_keras.pruning.masks import check_fraction
-
     sparsity = check_fraction(sparsity, "sparsity")
     if sparsity < 2 / 3:
         raise ValueError(f"XNNPACK uses sparse kernels only when at least 2/3 of the 1x1 weights are zero; "

@@ -24,6 +24,7 @@ import numpy as np
 
 from lottery_keras.experiment import paths
 from lottery_keras.experiment.config import ExperimentConfig, Unit
+from lottery_keras.pruning import masks as masks_io
 
 RESULT_COLUMNS = (
     "level", "variant", "replicate", "remaining", "start_iteration", "iterations",
@@ -126,30 +127,24 @@ def _parse_value(text: str):
 # --- snapshots and masks on disk ---------------------------------------------------
 
 def save_masks(path, masks: Mapping[str, np.ndarray]) -> None:
-    write_npz(path, {name: np.asarray(m).astype(np.uint8) for name, m in masks.items()})
+    atomic_write(path, lambda f: masks_io.save(f, masks))
 
 
 def load_masks(path) -> dict:
-    return {name: m.astype(np.float32) for name, m in read_npz(path).items()}
+    return masks_io.load(path)
 
 
 def save_snapshot(path, snap) -> None:
-    """A :class:`lottery_keras.snapshot.Snapshot` as ``{"layer/index": array, "iteration": n}``."""
-    arrays = {f"{name}/{i}": np.asarray(v) for name, ws in snap.weights.items() for i, v in enumerate(ws)}
-    arrays["iteration"] = np.asarray(snap.iteration, dtype=np.int64)
-    write_npz(path, arrays)
+    """A :class:`lottery_keras.pruning.snapshot.Snapshot` as ``{"layer/index": array, "iteration": n}``."""
+    from lottery_keras.pruning import snapshot  # inside: it imports TensorFlow, --help must stay fast
+
+    atomic_write(path, lambda f: snapshot.save(f, snap))
 
 
 def load_snapshot(path):
-    from lottery_keras.pruning.snapshot import Snapshot
+    from lottery_keras.pruning import snapshot  # inside: it imports TensorFlow, --help must stay fast
 
-    arrays = read_npz(path)
-    iteration = int(arrays.pop("iteration"))
-    weights: dict = {}
-    for key in sorted(arrays, key=lambda k: (k.rsplit("/", 1)[0], int(k.rsplit("/", 1)[1]))):
-        name = key.rsplit("/", 1)[0]
-        weights.setdefault(name, []).append(arrays[key])
-    return Snapshot(iteration=iteration, weights=weights)
+    return snapshot.load(path)
 
 
 # --- the run directory -------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Masks and what changes them: the numpy mask core, rates, random masks, re-initialisation,
-the TF-MOT-wrapped model (and stripping it), snapshots and rewind points, unit and N:M pruning.
+the TF-MOT-wrapped model (and stripping it), snapshots and rewind points, unit and N:M pruning,
+and saving a ticket (``checkpoint``).
 
 ``layers`` is the one table of layer knowledge (which layers prune, which pass values through).
 """
@@ -7,7 +8,7 @@ the TF-MOT-wrapped model (and stripping it), snapshots and rewind points, unit a
 from lottery_keras._lazy import attach
 
 _MODULES = ("layers", "masks", "rates", "random_mask", "reinitialize", "pruned_model", "snapshot",
-            "rewind_point", "units", "n_m")
+            "rewind_point", "units", "n_m", "npz", "checkpoint")
 __getattr__, __dir__ = attach(__name__, {
     **{m: m for m in _MODULES},
     "prune": "masks:prune", "remaining": "masks:remaining", "Remaining": "masks:Remaining",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lottery_keras.pruning import npz
+
 Masks = dict  # {layer_name: np.ndarray of 0.0/1.0}
 SCOPES = ("layerwise", "global")
 
@@ -130,3 +132,30 @@ def remaining(masks: Mapping) -> Remaining:
         overall=sum(alive.values()) / total if total else 1.0,
         per_layer={n: alive[n] / sizes[n] if sizes[n] else 1.0 for n in masks},
     )
+
+
+# --- on disk: {layer: uint8 0/1} in an .npz file --------------------------------------
+
+def to_arrays(masks: Mapping, prefix: str = "") -> dict:
+    """``{prefix + layer: uint8 mask}`` (a quarter of float32's size, exact for 0/1)."""
+    return {f"{prefix}{name}": np.asarray(m).astype(np.uint8) for name, m in masks.items()}
+
+
+def from_arrays(arrays: Mapping, prefix: str = "") -> Masks:
+    """The float32 masks :func:`to_arrays` stored under `prefix` (values checked to be 0/1)."""
+    return {key[len(prefix):]: check_mask(key[len(prefix):], m, np.shape(m))
+            for key, m in arrays.items() if key.startswith(prefix)}
+
+
+def save(file, masks: Mapping) -> None:
+    """Write `masks` to `file` (a path or a binary file object) as ``.npz``."""
+    npz.write(file, to_arrays(masks))
+
+
+def load(path) -> Masks:
+    """Read masks written by :func:`save` (ValueError naming the file if it is not one)."""
+    arrays = npz.read(path)
+    try:
+        return from_arrays(arrays)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None

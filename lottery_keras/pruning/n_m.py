@@ -19,6 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import tensorflow_model_optimization as tfmot
+from tensorflow_model_optimization.python.core.sparsity.keras import pruning_utils
+
+from lottery_keras._keras import check_model as check_keras_model
+from lottery_keras._keras import tf
+from lottery_keras.pruning import layers, pruned_model
 
 
 def check_m_by_n(m_by_n) -> tuple:
@@ -74,23 +80,15 @@ def check(kernel, m_by_n=(2, 4)) -> PatternCheck:
 
 def check_model(model, m_by_n=(2, 4)) -> dict:
     """{layer name: PatternCheck} for every Dense and Conv2D kernel of a model or Ticket."""
-    from lottery_keras.pruning import pruned_model
-    from lottery_keras.pruning.pruned_model import plain_model
-
-    model = plain_model(model)
+    model = pruned_model.plain_model(model)
     return {name: check(layer.kernel.numpy(), m_by_n)
-            for name, layer in pruned_model.weight_layers(model).items()
-            if isinstance(layer, pruned_model.PRUNABLE)}
+            for name, layer in pruned_model.weight_layers(model).items() if layers.prunable(layer)}
 
 
 def masks(kernels: Mapping, m_by_n=(2, 4), current: Mapping | None = None) -> dict:
     """N:M masks for ``{layer: TF-layout kernel}``, made by TF-MOT's own 2:4 mask code (the
     largest n - m magnitudes of every group survive), times `current` masks if given. Set
     them on a Ticket with ``ticket.set_masks(n_m_sparsity.masks(ticket.kernels(), (2, 4), ticket.masks))``."""
-    from tensorflow_model_optimization.python.core.sparsity.keras import pruning_utils
-
-    from lottery_keras._keras import tf
-
     m_by_n = check_m_by_n(m_by_n)
     if current is not None and set(current) != set(kernels):
         raise ValueError(f"current masks cover {sorted(current)}, kernels cover {sorted(kernels)}")
@@ -112,10 +110,6 @@ def wrap(model, m_by_n=(2, 4), update_every: int = 100):
     """`model` with every Dense/Conv2D layer in a TF-MOT pruning wrapper that keeps it N:M
     sparse (``prune_low_magnitude(..., sparsity_m_by_n=m_by_n)``); the mask is recomputed
     every `update_every` steps. Train with :func:`callbacks`, then :func:`strip`."""
-    import tensorflow_model_optimization as tfmot
-
-    from lottery_keras._keras import check_model as check_keras_model
-
     m_by_n = check_m_by_n(m_by_n)
     if isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1:
         raise ValueError(f"update_every must be an int >= 1, got {update_every!r}")
@@ -126,13 +120,9 @@ def wrap(model, m_by_n=(2, 4), update_every: int = 100):
 
 def callbacks() -> list:
     """The Keras callbacks TF-MOT pruning needs during ``fit`` (it steps the schedule)."""
-    import tensorflow_model_optimization as tfmot
-
     return [tfmot.sparsity.keras.UpdatePruningStep()]
 
 
 def strip(wrapped):
     """A plain tf_keras model from a :func:`wrap`-ped one, its kernels N:M sparse."""
-    from lottery_keras.pruning.pruned_model import plain_model
-
-    return plain_model(wrapped)
+    return pruned_model.plain_model(wrapped)

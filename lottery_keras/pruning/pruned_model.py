@@ -16,9 +16,8 @@ import tensorflow_model_optimization as tfmot
 from tensorflow_model_optimization.python.core.sparsity.keras import pruning_schedule, pruning_wrapper
 
 from lottery_keras._keras import check_model, keras, tf
+from lottery_keras.pruning import layers as layer_table
 from lottery_keras.pruning.masks import check_mask
-
-PRUNABLE = (keras.layers.Dense, keras.layers.Conv2D)
 
 
 class FixedMask(pruning_schedule.PruningSchedule):
@@ -32,17 +31,21 @@ class FixedMask(pruning_schedule.PruningSchedule):
 
 
 def wrap(model: keras.Model) -> keras.Model:
-    """Wrap every Dense and Conv2D layer of `model` (shared, not copied) in a fixed-mask wrapper."""
+    """Wrap every prunable layer of `model` (Dense, Conv2D; shared, not copied) in a fixed-mask wrapper."""
     check_model(model)
 
     def clone(layer):
-        if isinstance(layer, PRUNABLE):
+        if layer_table.prunable(layer):
             return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=FixedMask())
         return layer
 
     wrapped = keras.models.clone_model(model, clone_function=clone)
     if not prunable_layers(wrapped):
         raise ValueError(f"model {model.name!r} has no Dense or Conv2D layer to prune")
+    for wrapper in prunable_layers(wrapped).values():
+        # TF-MOT refuses model(x, training=True) at its initial step -1 unless fit runs its
+        # UpdatePruningStep callback; FixedMask never prunes at any step, so custom loops may start at 0
+        wrapper.pruning_step.assign(0)
     return wrapped
 
 
@@ -113,8 +116,10 @@ def plain_model(model) -> keras.Model:
     """A plain tf_keras model from a Ticket, a model in pruning wrappers, or a plain model,
     with zeros where pruned; refuses Keras 3 / subclassed models (TypeError) and NaN or
     infinite weights (ValueError)."""
-    if not isinstance(model, keras.Model) and callable(getattr(model, "strip", None)):
-        model = model.strip()  # a Ticket
+    from lottery_keras.ticket import Ticket  # inside: ticket.py imports this module
+
+    if isinstance(model, Ticket):
+        model = model.strip()
     else:
         check_model(model)
         if prunable_layers(model):

@@ -10,32 +10,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from lottery_keras._keras import keras, tf
+from lottery_keras._keras import tf
+from lottery_keras.pruning import layers as layer_table
 from lottery_keras.pruning import masks as masks_lib
 from lottery_keras.pruning.pruned_model import prunable_layers
 
-_PASS_THROUGH = (keras.layers.Dropout, keras.layers.InputLayer, keras.layers.Activation, keras.layers.ReLU)
+
+def _pool(op):
+    return lambda layer, x, k, b: op(x, layer.pool_size, layer.strides, layer.padding.upper())
+
+
+# SynFlow's linearised forward per LayerInfo.linear: (layer, x, kernels, biases) -> output
+_LINEAR = {
+    "identity": lambda layer, x, k, b: x,
+    "dense": lambda layer, x, k, b: tf.tensordot(x, k[layer.name], 1) + b[layer.name],
+    "conv": lambda layer, x, k, b: tf.nn.conv2d(x, k[layer.name], strides=layer.strides,
+                                                padding=layer.padding.upper(),
+                                                dilations=layer.dilation_rate) + b[layer.name],
+    "flatten": lambda layer, x, k, b: tf.reshape(x, (tf.shape(x)[0], -1)),
+    "reshape": lambda layer, x, k, b: tf.reshape(x, (tf.shape(x)[0], *layer.target_shape)),
+    "max_pool": _pool(tf.nn.max_pool2d),
+    "avg_pool": _pool(tf.nn.avg_pool2d),
+}
 
 
 def _linear_forward(model, kernels: dict, biases: dict, x):
     """The model with |weights| and no nonlinearities, in float64, on input x."""
     for layer in model.layers:
         inner = getattr(layer, "layer", layer)
-        if isinstance(inner, keras.layers.Dense):
-            x = tf.tensordot(x, kernels[inner.name], 1) + biases[inner.name]
-        elif isinstance(inner, keras.layers.Conv2D):
-            x = tf.nn.conv2d(x, kernels[inner.name], strides=inner.strides, padding=inner.padding.upper(),
-                             dilations=inner.dilation_rate) + biases[inner.name]
-        elif isinstance(inner, keras.layers.Flatten):
-            x = tf.reshape(x, (tf.shape(x)[0], -1))
-        elif isinstance(inner, keras.layers.Reshape):
-            x = tf.reshape(x, (tf.shape(x)[0], *inner.target_shape))
-        elif isinstance(inner, keras.layers.MaxPooling2D):
-            x = tf.nn.max_pool2d(x, inner.pool_size, inner.strides, inner.padding.upper())
-        elif isinstance(inner, keras.layers.AveragePooling2D):
-            x = tf.nn.avg_pool2d(x, inner.pool_size, inner.strides, inner.padding.upper())
-        elif not isinstance(inner, _PASS_THROUGH):
+        op = _LINEAR.get(layer_table.info(inner).linear)
+        if op is None:
             raise TypeError(f"SynFlow does not know how to linearise layer {inner.name!r} ({type(inner).__name__})")
+        x = op(inner, x, kernels, biases)
     return x
 
 

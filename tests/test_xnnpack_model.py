@@ -8,13 +8,13 @@ from tensorflow_model_optimization.python.core.sparsity.keras.pruning_wrapper im
 
 import lottery_keras as lk
 from lottery_keras import keras
-from lottery_keras.acceleration import export, litert
+from lottery_keras.acceleration import export, litert, timing
 from lottery_keras.acceleration import xnnpack_model as xs
 
 
 @pytest.fixture(scope="module")
-def data():
-    return lk.data.load("mnist-mini")
+def data(mnist_mini):
+    return mnist_mini
 
 
 def test_policy_accepts_the_model_and_wraps_only_pointwise_convs():
@@ -47,7 +47,7 @@ def test_pruned_model_exports_sparse_and_runs_the_same(data):
     assert len(sparse.sparse_tensors()) == 3
     check = export.verify(sparse, model, *test)
     assert check.max_abs_diff < 1e-5 and check.agreement == 1.0
-    times = litert.time_runners({"dense": litert.load(export.to_tflite(model)), "sparse": litert.load(sparse)},
+    times = timing.time_runners({"dense": litert.load(export.to_tflite(model)), "sparse": litert.load(sparse)},
                                 test[0][:1], repeats=3)
     assert all(t.median_s > 0 for t in times.values())
 
