@@ -26,14 +26,15 @@ def _tiny_ticket():
     return lk.Ticket(model)
 
 
-def _numpy_grads(w1, w2):
-    """Mean cross-entropy gradient of the tiny net, by hand."""
+def _numpy_grads(w1, w2, temperature=1.0):
+    """Mean cross-entropy gradient of the tiny net, by hand, on softmax(logits / T)."""
     pre = X @ w1 + B1
     h = np.maximum(pre, 0)
     logits = h @ w2 + B2
-    p = np.exp(logits - logits.max(1, keepdims=True))
+    z = logits / temperature
+    p = np.exp(z - z.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
-    d_logits = (p - np.eye(2)[Y]) / len(X)
+    d_logits = (p - np.eye(2)[Y]) / len(X) / temperature
     d_w2 = h.T @ d_logits
     d_w1 = X.T @ ((d_logits @ w2.T) * (pre > 0))
     return d_w1, d_w2
@@ -46,15 +47,30 @@ def test_snip_is_abs_gradient_times_weight():
     np.testing.assert_allclose(scores["out"], np.abs(g2 * W2), rtol=1e-4, atol=1e-7)
 
 
-def test_grasp_is_weight_times_hessian_gradient_product():
-    scores = GraSP(X.astype(np.float32), Y)(_tiny_ticket())
-    g1, g2 = _numpy_grads(W1, W2)
-    eps = 1e-5  # H g by central differences of the hand gradient along g
-    p1, p2 = _numpy_grads(W1 + eps * g1, W2 + eps * g2)
-    m1, m2 = _numpy_grads(W1 - eps * g1, W2 - eps * g2)
+@pytest.mark.parametrize("temperature", [1.0, 200.0])
+def test_grasp_is_weight_times_hessian_gradient_product(temperature):
+    """GraSP softens the outputs to softmax(logits / T) before the loss, as the reference
+    implementation does (T = 200 by default); T = 1 is the plain equation. The hand
+    computation differentiates the cross-entropy of softmax(logits / T)."""
+    scores = GraSP(X.astype(np.float32), Y, temperature=temperature)(_tiny_ticket())
+    g1, g2 = _numpy_grads(W1, W2, temperature)
+    eps = 1e-5 * temperature  # H g by central differences of the hand gradient along g
+    p1, p2 = _numpy_grads(W1 + eps * g1, W2 + eps * g2, temperature)
+    m1, m2 = _numpy_grads(W1 - eps * g1, W2 - eps * g2, temperature)
     hg1, hg2 = (p1 - m1) / (2 * eps), (p2 - m2) / (2 * eps)
-    np.testing.assert_allclose(scores["hidden"], W1 * hg1, rtol=2e-3, atol=1e-6)
-    np.testing.assert_allclose(scores["out"], W2 * hg2, rtol=2e-3, atol=1e-6)
+    for got, want in [(scores["hidden"], W1 * hg1), (scores["out"], W2 * hg2)]:
+        np.testing.assert_allclose(got, want, rtol=2e-3, atol=1e-3 * np.abs(want).max())
+
+
+def test_grasp_default_temperature_is_the_published_200():
+    t = _tiny_ticket()
+    x = X.astype(np.float32)
+    default = GraSP(x, Y)(t)
+    for name, score in GraSP(x, Y, temperature=200.0)(t).items():
+        np.testing.assert_allclose(default[name], score, rtol=1e-6)
+    assert not np.allclose(default["out"], GraSP(x, Y, temperature=1.0)(t)["out"])
+    with pytest.raises(ValueError, match="temperature"):
+        GraSP(x, Y, temperature=0.0)(t)
 
 
 def test_synflow_is_weight_times_flow_through_it():
