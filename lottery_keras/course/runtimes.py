@@ -93,7 +93,7 @@ def sync(root=".") -> list[Path]:
         nb, text = _header(path)
         if rel not in times or not HEADER.search(text):
             continue
-        new = HEADER.sub(lambda m: m.group(1) + times[rel] + m.group(3), text)
+        new = HEADER.sub(lambda m, want=times[rel]: m.group(1) + want + m.group(3), text)
         if new != text:
             src = new.split("\n")
             nb["cells"][0]["source"] = [s + "\n" for s in src[:-1]] + [src[-1]]
