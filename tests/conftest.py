@@ -135,14 +135,14 @@ class Tiny:
         model.set_weights([self.w1, self.b1, self.w2, self.b2])
         return lk.Ticket(model)
 
-    def grads(self, w1, w2):
-        """Mean cross-entropy gradient (d_w1, d_w2) with kernels w1, w2, by hand."""
+    def grads(self, w1, w2, temperature=1.0):
+        """Mean cross-entropy gradient (d_w1, d_w2) of softmax(logits / T) with kernels w1, w2, by hand."""
         pre = self.x @ w1 + self.b1
         h = np.maximum(pre, 0)
-        logits = h @ w2 + self.b2
-        p = np.exp(logits - logits.max(1, keepdims=True))
+        z = (h @ w2 + self.b2) / temperature
+        p = np.exp(z - z.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
-        d_logits = (p - np.eye(2)[self.y]) / len(self.x)
+        d_logits = (p - np.eye(2)[self.y]) / len(self.x) / temperature
         return self.x.T @ ((d_logits @ w2.T) * (pre > 0)), h.T @ d_logits
 
 

@@ -60,6 +60,7 @@ def test_information_limit_of_an_unpruned_model_is_its_float32_weights():
     model = lk.models.lenet_300_100(seed=0)
     assert export.information_limit(model) == pytest.approx(4 * model.count_params())
     assert export.information_limit(model, value_bits=8) == pytest.approx(model.count_params())
+    assert export.fixed_width_bound(model) == export.information_limit(model)  # new name, same
 
 
 def test_sparse_format_leaves_an_unpruned_model_dense():

@@ -17,15 +17,30 @@ def test_snip_is_abs_gradient_times_weight(tiny):
     np.testing.assert_allclose(scores["out"], np.abs(g2 * tiny.w2), rtol=1e-4, atol=1e-7)
 
 
-def test_grasp_is_weight_times_hessian_gradient_product(tiny):
-    scores = GraSP(tiny.x.astype(np.float32), tiny.y)(tiny.ticket())
-    g1, g2 = tiny.grads(tiny.w1, tiny.w2)
-    eps = 1e-5  # H g by central differences of the hand gradient along g
-    p1, p2 = tiny.grads(tiny.w1 + eps * g1, tiny.w2 + eps * g2)
-    m1, m2 = tiny.grads(tiny.w1 - eps * g1, tiny.w2 - eps * g2)
+@pytest.mark.parametrize("temperature", [1.0, 200.0])
+def test_grasp_is_weight_times_hessian_gradient_product(tiny, temperature):
+    """GraSP softens the outputs to softmax(logits / T) before the loss, as the reference
+    implementation does (T = 200 by default); T = 1 is the plain equation. The hand
+    computation differentiates the cross-entropy of softmax(logits / T)."""
+    scores = GraSP(tiny.x.astype(np.float32), tiny.y, temperature=temperature)(tiny.ticket())
+    g1, g2 = tiny.grads(tiny.w1, tiny.w2, temperature)
+    eps = 1e-5 * temperature  # H g by central differences of the hand gradient along g
+    p1, p2 = tiny.grads(tiny.w1 + eps * g1, tiny.w2 + eps * g2, temperature)
+    m1, m2 = tiny.grads(tiny.w1 - eps * g1, tiny.w2 - eps * g2, temperature)
     hg1, hg2 = (p1 - m1) / (2 * eps), (p2 - m2) / (2 * eps)
-    np.testing.assert_allclose(scores["hidden"], tiny.w1 * hg1, rtol=2e-3, atol=1e-6)
-    np.testing.assert_allclose(scores["out"], tiny.w2 * hg2, rtol=2e-3, atol=1e-6)
+    for got, want in [(scores["hidden"], tiny.w1 * hg1), (scores["out"], tiny.w2 * hg2)]:
+        np.testing.assert_allclose(got, want, rtol=2e-3, atol=1e-3 * np.abs(want).max())
+
+
+def test_grasp_default_temperature_is_the_published_200(tiny):
+    t = tiny.ticket()
+    x = tiny.x.astype(np.float32)
+    default = GraSP(x, tiny.y)(t)
+    for name, score in GraSP(x, tiny.y, temperature=200.0)(t).items():
+        np.testing.assert_allclose(default[name], score, rtol=1e-6)
+    assert not np.allclose(default["out"], GraSP(x, tiny.y, temperature=1.0)(t)["out"])
+    with pytest.raises(ValueError, match="temperature"):
+        GraSP(x, tiny.y, temperature=0.0)(t)
 
 
 def test_synflow_is_weight_times_flow_through_it(tiny):

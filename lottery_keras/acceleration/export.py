@@ -6,8 +6,8 @@ store sparse-enough weight tensors in a compressed (CSR-like) layout; LiteRT tur
 back into dense tensors with ``DENSIFY`` ops when the model is loaded, so the file gets
 smaller but inference is not faster on CPUs without sparse kernels (see
 docs/acceleration.md). :func:`verify` runs the exported file with LiteRT on real data and
-compares it with Keras; :func:`information_limit` is the size a perfect sparse encoding
-would need, to judge how close a file comes.
+compares it with Keras; :func:`fixed_width_bound` is the size of an ideal sparse encoding
+that stores each nonzero as a fixed-width number, to judge how close a file comes.
 """
 
 from __future__ import annotations
@@ -104,10 +104,13 @@ def _log2_binomial(n: int, k: int) -> float:
     return (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(2)
 
 
-def information_limit(model, value_bits: int = 32) -> float:
-    """Bytes an ideal encoding of `model`'s weights needs: every nonzero kernel value at
-    `value_bits`, plus where the nonzeros are (log2 C(size, nonzeros) bits per kernel),
-    plus every other weight (biases...) dense. A ``.tflite`` file adds a little graph."""
+def fixed_width_bound(model, value_bits: int = 32) -> float:
+    """Bytes of an ideal sparse encoding of `model`'s weights that stores every nonzero
+    kernel value as a fixed-width `value_bits` number: the values, plus where the nonzeros
+    are (log2 C(size, nonzeros) bits per kernel, the least any encoding of the positions
+    needs), plus every other weight (biases...) dense. It is not a lower bound for
+    compressors that also compress the values (gzip shrinks float32 bytes a little), and a
+    ``.tflite`` file adds a little graph."""
     if isinstance(value_bits, bool) or not isinstance(value_bits, int) or value_bits < 1:
         raise ValueError(f"value_bits must be an int >= 1, got {value_bits!r}")
     model = plain_model(model)
@@ -122,6 +125,9 @@ def information_limit(model, value_bits: int = 32) -> float:
             else:
                 bits += values.size * value_bits
     return bits / 8
+
+
+information_limit = fixed_width_bound  # the earlier name, kept: it is not a limit for gzip
 
 
 @dataclass(frozen=True)

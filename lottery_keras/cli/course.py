@@ -47,6 +47,9 @@ def add_parser(sub) -> None:
                       help="seconds allowed per cell")
     time.add_argument("--fast", action="store_true",
                       help="time the fast mode (LOTTERY_KERAS_FAST=1) instead")
+    time.add_argument("--sync", action="store_true",
+                      help="time nothing: copy the runtimes of bench/course_times.json into the "
+                           "README and the lecture headers (done after every default-mode run)")
     time.set_defaults(func=run_time)
 
 
@@ -76,7 +79,18 @@ def run_build(args) -> int:
 
 
 def run_time(args) -> int:
+    from lottery_keras.course import runtimes
     from lottery_keras.course.timing import time_notebooks
+
+    if args.sync:
+        if not runtimes.TIMES.is_file():
+            print(f"error: no {runtimes.TIMES} here (run from the repository root)", file=sys.stderr)
+            return 2
+        changed = runtimes.sync()
+        for path in changed:
+            print(f"updated the runtimes in {path}")
+        print(f"{len(changed)} file(s) updated from {runtimes.TIMES}")
+        return 0
 
     return time_notebooks(args.notebooks or None, out=args.out, timeout=args.timeout,
                           fast=args.fast)

@@ -15,6 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from lottery_keras.course import runtimes
 from lottery_keras.course.execute import execute_notebook
 
 BUDGET_SECONDS = {"lecture": 300, "assignment": 180}
@@ -34,11 +35,7 @@ def kind_of(path: Path) -> str:
     return FOLDERS.get(parent, "other")
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
+_clock = runtimes.clock
 
 
 def _version(name: str) -> str:
@@ -95,10 +92,21 @@ def markdown_table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _merge(previous: dict, rows: list) -> list:
+    """The previous run's rows with the re-timed ones replaced (new ones appended)."""
+    fresh = {r["path"]: r for r in rows}
+    merged = [fresh.pop(r["path"], r) for r in previous.get("notebooks", [])]
+    return merged + list(fresh.values())
+
+
 def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
                    fast=False) -> int:
     """Execute each notebook, write ``out`` (Markdown) and its ``.json`` twin; 1 if any failed
-    or ran over budget."""
+    or ran over budget.
+
+    Timing some notebooks only replaces their rows in an existing ``.json`` (each row keeps
+    the date it was measured). Written to the default place, the runtimes are then copied
+    into the README and the lecture headers (:func:`runtimes.sync`)."""
     paths = [Path(p) for p in paths] if paths else default_notebooks()
     if not paths:
         raise ValueError("no notebooks to time: none in notebooks/ or solutions/ (run from the "
@@ -121,9 +129,16 @@ def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
         error = None if run.ok else f"{run.ename or type(run.error).__name__} in cell " \
                                     f"{run.failed_cell}"
         rows.append({"path": path.as_posix(), "kind": kind, "seconds": round(run.seconds, 1),
-                     "budget_seconds": budget, "status": status, "error": error})
+                     "budget_seconds": budget, "status": status, "error": error,
+                     "date": datetime.date.today().isoformat()})
         print(f"{path}: {_clock(run.seconds)}  {status}" + (f" ({error})" if error else ""),
               flush=True)
+    out = Path(out)
+    json_out = out.with_suffix(".json")
+    if json_out.is_file():
+        previous = json.loads(json_out.read_text(encoding="utf-8"))
+        if previous.get("fast") == fast:
+            rows = _merge(previous, rows)
     result = {
         "fast": fast,
         "machine": machine(),
@@ -131,14 +146,16 @@ def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
         "total_seconds": round(sum(r["seconds"] for r in rows), 1),
         "total_budget_seconds": COURSE_BUDGET_SECONDS,
     }
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table = markdown_table(result)
     out.write_text(table, encoding="utf-8")
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    json_out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print()
     print(table)
-    print(f"wrote {out} and {out.with_suffix('.json')}")
+    print(f"wrote {out} and {json_out}")
+    if not fast and json_out.resolve() == runtimes.TIMES.resolve() and Path("README.md").is_file():
+        for path in runtimes.sync():
+            print(f"updated the runtimes in {path}")
     bad = [r for r in rows if r["status"] != "ok"]
     if bad or result["total_seconds"] > COURSE_BUDGET_SECONDS:
         print(f"{len(bad)} notebook(s) failed or ran over budget", file=sys.stderr)
