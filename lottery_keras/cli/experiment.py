@@ -123,6 +123,7 @@ def add_parser(sub) -> None:
                    help="training images (a fixed subset) the train loss and accuracy are measured on")
     p.add_argument("--out", default="runs/demo", metavar="DIR", help="run directory (created, or resumed)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_engine_arguments(p)
     p.set_defaults(func=run_command)
 
     r = sub.add_parser("report", formatter_class=_Formatter,
@@ -135,6 +136,22 @@ def add_parser(sub) -> None:
                    help="comma-separated levels for the learning curves (default: up to 5 levels near the "
                         "paper's 100, 51, 21, 7 and 3.6%% remaining)")
     r.set_defaults(func=report_command)
+
+
+def add_engine_arguments(p) -> None:
+    """Where units run: run options, not part of the experiment (config.json does not record them)."""
+    from lottery_keras.experiment.engines import ENGINES
+
+    p.add_argument("--engine", choices=list(ENGINES), default="local",
+                   help="local: units one after the other here; ray: units whose inputs exist in parallel, "
+                        "as Ray tasks on the cluster at --address (pip install 'lottery_keras[ray]')")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="Ray cluster to use (what `ray start --head` prints, or auto); default: a Ray cluster "
+                        "running on this machine, else a new one just for this run")
+    p.add_argument("--threads", type=_int_at_least(1), default=1, metavar="N",
+                   help="TensorFlow threads (and CPUs requested) per unit; runs with the same value give the "
+                        "same numbers on either engine")
+    p.add_argument("--gpus", type=float, default=0, metavar="G", help="GPUs requested per unit (--engine ray)")
 
 
 def config_from_args(args) -> ExperimentConfig:
@@ -165,7 +182,8 @@ def run_command(args) -> int:
     from lottery_keras.experiment.progress import Progress
 
     try:
-        run(config, args.out, data_dir=args.data_dir, progress=Progress(quiet=args.quiet))
+        run(config, args.out, data_dir=args.data_dir, progress=Progress(quiet=args.quiet),
+            engine=args.engine, address=args.address, threads=args.threads, gpus=args.gpus)
     except KeyboardInterrupt:
         print(f"\ninterrupted; run the same command again to continue from the last finished unit in {args.out}",
               file=sys.stderr)

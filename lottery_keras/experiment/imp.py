@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 import math
 import time
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from lottery_keras import data as datasets
+from lottery_keras.experiment import engines
 from lottery_keras.experiment import run_dir as rd
 from lottery_keras.experiment.config import ExperimentConfig, Unit
 from lottery_keras.experiment.progress import Progress
@@ -45,8 +47,34 @@ def load_data(config: ExperimentConfig, data_dir=None):
     return datasets.load(config.dataset, data_dir=data_dir, validation=config.validation, seed=config.seed)
 
 
+class UnitInputs(NamedTuple):
+    """What one unit starts from: all a worker needs besides the config and the data."""
+
+    unit: Unit
+    init: Any  # Snapshot: the replicate's W0
+    rewind: Any  # Snapshot of the rewind point (late rewinding, levels > 0), else None
+    mask: dict  # the level's IMP mask
+
+
+class UnitOutputs(NamedTuple):
+    """What one unit produces (:meth:`RunDir`-independent; :meth:`Experiment.save` writes it)."""
+
+    unit: Unit
+    mask: dict
+    history: list  # metric records
+    weights: Any  # Snapshot at the end of training
+    rewind: Any  # Snapshot captured at the rewind point (level 0 with late rewinding), else None
+    row: dict  # the results row
+    seconds: float
+
+
 class Experiment:
-    """Runs the units of one config in one run directory (see :func:`run`)."""
+    """Runs the units of one config in one run directory (see :func:`run`).
+
+    A unit is three steps: :meth:`inputs` reads its starting state from the run
+    directory, :meth:`train` turns it into :class:`UnitOutputs` without touching the
+    disk (what a worker of a parallel engine calls, :mod:`.engines`), :meth:`save` writes them.
+    """
 
     def __init__(self, config: ExperimentConfig, out, data, progress: Progress):
         from lottery_keras import models
@@ -114,21 +142,27 @@ class Experiment:
             self._masks[key] = mask
         return self._masks[key]
 
+    def inputs(self, unit: Unit) -> UnitInputs:
+        """A unit's starting state, read from (or, for W0, first written to) the run directory."""
+        rewind = None
+        if unit.level > 0 and self.config.rewind_name != "init":
+            rewind = rd.load_snapshot(self._rewind_path(unit.replicate))
+        return UnitInputs(unit, self._init_snapshot(unit.replicate), rewind, self.imp_mask(unit.level,
+                                                                                            unit.replicate))
+
     # --- one unit ----------------------------------------------------------------------
 
-    def run_unit(self, unit: Unit, position: int = 1, count: int = 1) -> dict:
-        """Train one unit from its state on disk; write its files (result.json last)."""
-        from lottery_keras.experiment.metrics import HISTORY_COLUMNS, IterationMetrics, early_stop
+    def train(self, inputs: UnitInputs, position: int = 1, count: int = 1) -> UnitOutputs:
+        """Train one unit from its inputs (no file is read or written)."""
+        from lottery_keras.experiment.metrics import IterationMetrics
         from lottery_keras.pruning import snapshot
 
         started = time.monotonic()
-        c, t = self.config, self.ticket
-        init = self._init_snapshot(unit.replicate)
-        mask = self.imp_mask(unit.level, unit.replicate)
-        t.snapshots = {"init": init}
-        if unit.level > 0 and c.rewind_name != "init":
-            t.snapshots[c.rewind_name] = rd.load_snapshot(self._rewind_path(unit.replicate))
-        t.set_masks(mask)
+        c, t, unit = self.config, self.ticket, inputs.unit
+        t.snapshots = {"init": inputs.init}
+        if inputs.rewind is not None:
+            t.snapshots[c.rewind_name] = inputs.rewind
+        t.set_masks(inputs.mask)
         t.rewind("init")
         if unit.variant == "reinit":
             t.reinitialize(c.variant_seed(unit))
@@ -149,17 +183,17 @@ class Experiment:
         self.progress.unit_end()
         if t.iteration != self.total:  # pragma: no cover - a Keras change would show here
             raise RuntimeError(f"{unit.name}: trained to iteration {t.iteration}, expected {self.total}")
+        rewind = t.snapshots[c.rewind_name] if capture is not None and c.rewind_name != "init" else None
+        row = self._row(unit, start, metrics.records)
+        return UnitOutputs(unit, t.masks, metrics.records, snapshot.take(t.model, t.iteration), rewind, row,
+                           time.monotonic() - started)
 
-        folder = self.run_dir.unit_dir(unit)
-        records = metrics.records
-        rd.save_masks(folder / "mask.npz", t.masks)
-        rd.write_csv(folder / "history.csv", records, list(HISTORY_COLUMNS))
-        rd.save_snapshot(folder / "weights.npz", snapshot.take(t.model, t.iteration))
-        if capture is not None and c.rewind_name != "init":
-            rd.save_snapshot(self._rewind_path(unit.replicate), t.snapshots[c.rewind_name])
+    def _row(self, unit: Unit, start: int, records: list) -> dict:
+        from lottery_keras.experiment.metrics import early_stop
+
         best, last = early_stop(records), records[-1]
-        remaining = t.remaining()
-        row = {
+        remaining = self.ticket.remaining()
+        return {
             "level": unit.level, "variant": unit.variant, "replicate": unit.replicate,
             "remaining": remaining.overall, "start_iteration": start, "iterations": self.total - start,
             **{k: last[k] for k in ("test_accuracy", "test_loss", "validation_accuracy", "validation_loss",
@@ -170,17 +204,36 @@ class Experiment:
             "early_stop_validation_loss": best["validation_loss"],
             **{f"remaining_{name}": share for name, share in remaining.per_layer.items()},
         }
-        rd.write_json(folder / "timing.json", {"seconds": round(time.monotonic() - started, 3)})
-        rd.write_json(folder / rd.RESULT, row)
-        return row
+
+    def save(self, out: UnitOutputs) -> dict:
+        """Write a unit's files (its result row last: then the unit is done); returns the row."""
+        from lottery_keras.experiment.metrics import HISTORY_COLUMNS
+
+        folder = self.run_dir.unit_dir(out.unit)
+        rd.save_masks(folder / "mask.npz", out.mask)
+        rd.write_csv(folder / "history.csv", out.history, list(HISTORY_COLUMNS))
+        rd.save_snapshot(folder / "weights.npz", out.weights)
+        if out.rewind is not None:
+            rd.save_snapshot(self._rewind_path(out.unit.replicate), out.rewind)
+        rd.write_json(folder / "timing.json", {"seconds": round(out.seconds, 3)})
+        rd.write_json(folder / rd.RESULT, out.row)
+        return out.row
+
+    def run_unit(self, unit: Unit, position: int = 1, count: int = 1) -> dict:
+        """Train one unit from its state on disk; write its files (result.json last)."""
+        return self.save(self.train(self.inputs(unit), position, count))
 
 
-def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool = True) -> list[dict]:
+def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool = True,
+        engine: str = "local", address: str | None = None, threads: int = 1, gpus: float = 0) -> list[dict]:
     """Run (or resume) `config` into the folder `out`; returns the results rows.
 
     A folder that already holds this experiment is resumed from its last finished unit;
     a finished one is left alone; one holding a different experiment is refused with
     a ValueError. `progress`: a :class:`Progress`, True (print), or False (silent).
+    `engine` ("local" or "ray", :mod:`.engines`), `address` (of a Ray cluster), `threads`
+    (TensorFlow threads per unit: the same count gives the same numbers on any engine) and
+    `gpus` (per unit, Ray) say where units run, not what they compute.
     """
     if not isinstance(progress, Progress):
         progress = Progress(quiet=not progress)
@@ -200,24 +253,30 @@ def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool 
         todo = units
     data = load_data(config, data_dir)
     config.check_schedule(math.ceil(len(data.train[1]) / config.batch_size))
+    runner = engines.open_engine(engine, address=address, threads=threads, gpus=gpus)  # refuses before writing
+    try:
+        _run_units(config, run_dir, data, progress, runner, resuming, todo)
+    finally:
+        runner.close()
+    progress.line(f"done in {progress.elapsed():.0f} s: {run_dir.path / 'results.csv'}; "
+                  f"plots: lottery-keras report {run_dir.path}")
+    return run_dir.rows(config)
+
+
+def _run_units(config, run_dir, data, progress, runner, resuming, todo) -> None:
+    from lottery_keras.experiment.engines.ledger import Ledger
+
+    units = config.units()
     run_dir.create(config)
     if resuming:
         progress.line(f"{run_dir.path}: resuming, {len(units) - len(todo)} of {len(units)} units already done")
     else:
         progress.line(f"{run_dir.path}: {config.model} on {config.dataset}, levels 0..{config.levels}, "
                       f"variants {', '.join(config.variants)}, {config.replicates} replicate(s): {len(units)} units")
-    experiment = Experiment(config, out, data, progress)
-    done_before = len(units) - len(todo)
-    for i, unit in enumerate(todo):
-        experiment.run_unit(unit, done_before + i + 1, len(units))
-        rows = run_dir.write_results(config)
-        level_units = [u for u in units if u.level == unit.level]
-        if unit == level_units[-1]:
-            progress.level_end(unit.level, config.levels, [r for r in rows if r["level"] == unit.level],
-                               config.variants)
-    progress.line(f"done in {progress.elapsed():.0f} s: {run_dir.path / 'results.csv'}; "
-                  f"plots: lottery-keras report {run_dir.path}")
-    return run_dir.rows(config)
+    if not runner.pinned:
+        progress.line(f"note: TensorFlow was already running with other thread settings than threads={runner.threads}; "
+                      "numbers match other runs only under the same settings")
+    runner.run(Experiment(config, run_dir.path, data, progress), todo, Ledger(run_dir, config, progress))
 
 
 def _units_in_results(run_dir: rd.RunDir) -> int | None:
