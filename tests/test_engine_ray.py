@@ -49,6 +49,9 @@ def test_graph_a_unit_needs_the_previous_lottery_unit_of_its_replicate():
     g.finish(Unit(0, "lottery", 1))
     assert g.ready() == [Unit(0, "lottery", 0), Unit(1, "lottery", 1), Unit(1, "reinit", 1),
                          Unit(1, "random_mask", 1)]
+    # 8 units of 1 s: one worker runs them in turn; two run both replicates side by side;
+    # more than a level's width cannot beat the chain level 0 -> level 1.
+    assert [graph.makespan(CONFIG.units(), lambda u: 1.0, w) for w in (1, 2, 3, 8)] == [8.0, 4.0, 3.0, 2.0]
 
 
 @pytest.mark.parametrize("options, message", [
@@ -158,11 +161,11 @@ def test_killed_drivers_resume_with_either_engine(cluster, reference, tmp_path):
 def test_a_cluster_whose_workers_lack_the_library_is_refused(cluster, tmp_path, monkeypatch):
     from lottery_keras.experiment.engines.ray import Engine
 
-    # Workers whose `import lottery_keras` fails, as on nodes where it is not installed:
-    # a package of that name that raises ImportError comes first on their path.
-    stub = tmp_path / "path" / "lottery_keras"
-    stub.mkdir(parents=True)
+    # Workers whose `import lottery_keras` fails, as on nodes where it is not installed: their
+    # working directory (first on their path) holds a package of that name that raises ImportError.
+    stub = tmp_path / "lottery_keras"
+    stub.mkdir()
     (stub / "__init__.py").write_text("raise ImportError('No module named lottery_keras')\n")
     monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # this process is the driver: stay on 127.0.0.1
     with pytest.raises(ValueError, match=r"its workers cannot run lottery_keras .*pip install"):
-        Engine(cluster.address, runtime_env={"env_vars": {"PYTHONPATH": str(stub.parent)}})
+        Engine(cluster.address, runtime_env={"working_dir": str(tmp_path)})
