@@ -59,6 +59,7 @@ def test_graph_a_unit_needs_the_previous_lottery_unit_of_its_replicate():
     (["--engine", "ray", "--address", "nowhere"], "expected HOST:PORT of a Ray head node"),
     (["--address", "127.0.0.1:6379"], "--address is for --engine ray"),
     (["--engine", "ray", "--threads", "0"], "--threads: must be >= 1"),
+    (["--engine", "ray", "--gpus", "-1"], "gpus must be a number >= 0"),
 ])
 def test_bad_engine_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, options, message):
     out = tmp_path / "run"

@@ -24,6 +24,8 @@ def open_engine(name: str, address: str | None = None, threads: int = 1, gpus: f
         raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a whole number >= 1, got {threads!r}")
+    if isinstance(gpus, bool) or not isinstance(gpus, (int, float)) or not gpus >= 0:
+        raise ValueError(f"gpus must be a number >= 0 (GPUs per unit), got {gpus!r}")
     return importlib.import_module(ENGINES[name]).Engine(address=address, threads=threads, gpus=gpus)
 
 
