@@ -87,6 +87,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default="runs/demo", metavar="DIR",
                    help="run directory, created or resumed (default: runs/demo)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_engine_arguments(p)
     p.set_defaults(func=run_command)
 
     r = sub.add_parser("report", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -99,6 +100,32 @@ def add_parser(sub) -> None:
                    help="comma-separated levels for the learning curves (default: the levels nearest the "
                         "paper's 100, 51, 21, 7 and 3.6%% remaining that the run reaches, and its sparsest)")
     r.set_defaults(func=report_command)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def add_engine_arguments(p) -> None:
+    """Where units run: run options, not part of the experiment (config.json does not record them)."""
+    from lottery_keras.experiment.engines import ENGINES
+
+    p.add_argument("--engine", choices=list(ENGINES), default="local",
+                   help="local: units one after the other here; ray: units whose inputs exist in parallel, "
+                        "as Ray tasks on the cluster at --address (pip install 'lottery_keras[ray]')")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="Ray cluster to use (what `ray start --head` prints, or auto); default: a Ray cluster "
+                        "running on this machine, else a new one just for this run")
+    p.add_argument("--threads", type=_positive_int, default=1, metavar="N",
+                   help="TensorFlow threads (and CPUs requested) per unit; runs with the same value give the "
+                        "same numbers on either engine")
+    p.add_argument("--gpus", type=float, default=0, metavar="G", help="GPUs requested per unit (--engine ray)")
 
 
 def _check_data_dir(data_dir) -> None:
@@ -118,7 +145,8 @@ def run_command(args) -> int:
     from lottery_keras.experiment.progress import Progress
 
     try:
-        run(config, args.out, data_dir=args.data_dir, progress=Progress(quiet=args.quiet))
+        run(config, args.out, data_dir=args.data_dir, progress=Progress(quiet=args.quiet),
+            engine=args.engine, address=args.address, threads=args.threads, gpus=args.gpus)
     except KeyboardInterrupt:
         print(f"\ninterrupted; run the same command again to continue from the last finished unit in {args.out}",
               file=sys.stderr)

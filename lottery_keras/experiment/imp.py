@@ -26,9 +26,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lottery_keras import data as datasets
-from lottery_keras.experiment import paths, variants
+from lottery_keras.experiment import engines, paths, variants
 from lottery_keras.experiment import run_dir as rd
 from lottery_keras.experiment.config import ExperimentConfig, Unit
+from lottery_keras.experiment.engines.ledger import Ledger
 from lottery_keras.experiment.progress import Progress
 
 
@@ -217,12 +218,16 @@ class Experiment:
         return self.save(self.train(self.inputs(unit), position, count))
 
 
-def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool = True) -> list[dict]:
+def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool = True,
+        engine: str = "local", address: str | None = None, threads: int = 1, gpus: float = 0) -> list[dict]:
     """Run (or resume) `config` into the folder `out`; returns the results rows.
 
     A folder that already holds this experiment is resumed from its last finished unit;
     a finished one is left alone; one holding a different experiment is refused with
     a ValueError. `progress`: a :class:`Progress`, True (print), or False (silent).
+    `engine` ("local" or "ray", :mod:`.engines`), `address` (of a Ray cluster), `threads`
+    (TensorFlow threads per unit: the same count gives the same numbers on any engine) and
+    `gpus` (per unit, Ray) say where units run, not what they compute.
     """
     if not isinstance(progress, Progress):
         progress = Progress(quiet=not progress)
@@ -242,24 +247,28 @@ def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool 
         todo = units
     data = load_data(config, data_dir)
     config.check_schedule(math.ceil(len(data.train[1]) / config.batch_size))
+    runner = engines.open_engine(engine, address=address, threads=threads, gpus=gpus)  # refuses before writing
+    try:
+        _run_units(config, run_dir, data, progress, runner, resuming, todo)
+    finally:
+        runner.close()
+    progress.line(f"done in {progress.elapsed():.0f} s: {run_dir.path / paths.RESULTS_CSV}; "
+                  f"plots: lottery-keras report {run_dir.path}")
+    return run_dir.rows(config)
+
+
+def _run_units(config, run_dir, data, progress, runner, resuming, todo) -> None:
+    units = config.units()
     run_dir.create(config)
     if resuming:
         progress.line(f"{run_dir.path}: resuming, {len(units) - len(todo)} of {len(units)} units already done")
     else:
         progress.line(f"{run_dir.path}: {config.model} on {config.dataset}, levels 0..{config.levels}, "
                       f"variants {', '.join(config.variants)}, {config.replicates} replicate(s): {len(units)} units")
-    experiment = Experiment(config, out, data, progress)
-    done_before = len(units) - len(todo)
-    for i, unit in enumerate(todo):
-        experiment.run_unit(unit, done_before + i + 1, len(units))
-        rows = run_dir.write_results(config)
-        level_units = [u for u in units if u.level == unit.level]
-        if unit == level_units[-1]:
-            progress.level_end(unit.level, config.levels, [r for r in rows if r["level"] == unit.level],
-                               config.variants)
-    progress.line(f"done in {progress.elapsed():.0f} s: {run_dir.path / paths.RESULTS_CSV}; "
-                  f"plots: lottery-keras report {run_dir.path}")
-    return run_dir.rows(config)
+    if not runner.pinned:
+        progress.line(f"note: TensorFlow was already running with other thread settings than threads={runner.threads}; "
+                      "numbers match other runs only under the same settings")
+    runner.run(Experiment(config, run_dir.path, data, progress), todo, Ledger(run_dir, config, progress))
 
 
 def _units_in_results(run_dir: rd.RunDir) -> int | None:

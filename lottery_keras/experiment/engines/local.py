@@ -1,0 +1,25 @@
+"""The local engine: the units one after the other, in this process."""
+
+from __future__ import annotations
+
+from lottery_keras.experiment.engines import pin_threads
+
+
+class Engine:
+    """Trains in this process with TensorFlow pinned to `threads` threads (see :func:`pin_threads`)."""
+
+    name = "local"
+
+    def __init__(self, address=None, threads: int = 1, gpus: float = 0):
+        if address is not None:
+            raise ValueError("--address is for --engine ray (the address of a Ray cluster)")
+        self.threads = threads
+        self.pinned = pin_threads(threads)
+
+    def run(self, experiment, todo, ledger) -> None:
+        for unit in todo:
+            experiment.run_unit(unit, ledger.position(), len(ledger.units))
+            ledger.finished(unit)
+
+    def close(self) -> None:
+        pass
