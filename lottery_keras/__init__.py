@@ -22,8 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 __version__ = "0.2.0"
 
 _PUBLIC = {
-    "Ticket": "ticket:Ticket", "keras": "_keras:keras", "tf": "_keras:tf",
-    **{name: name for name in ("ticket", "data", "models", "pruning", "scoring", "analysis",
+    "Ticket": "keras3.dispatch:Ticket", "keras": "_keras:keras", "tf": "_keras:tf",
+    **{name: name for name in ("ticket", "keras3", "data", "models", "pruning", "scoring", "analysis",
                                "acceleration", "experiment", "course", "cli")},
 }
 _public_getattr, __dir__ = attach(__name__, _PUBLIC)

@@ -1,0 +1,242 @@
+"""`Ticket` for Keras 3 models (JAX, TensorFlow or PyTorch backend): the API and semantics
+of :class:`lottery_keras.ticket.Ticket`, without TF-MOT.
+
+The model is rebuilt with masked layers (:mod:`lottery_keras.keras3.layers`): each mask is
+a non-trainable variable and the forward pass uses ``kernel * mask``, so training needs
+no per-step callback. Masks change only between fits. Nothing here imports TensorFlow:
+on the JAX backend a ticket runs without it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import warnings
+
+import keras
+import numpy as np
+
+from lottery_keras.keras3 import layers as masked
+from lottery_keras.keras3 import weights
+from lottery_keras.pruning import masks as masks_lib
+from lottery_keras.pruning import rewind_point
+from lottery_keras.pruning.random_mask import random_masks_like
+from lottery_keras.scoring import criteria
+
+
+def _steps(optimizer) -> int:
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+
+def _seed(seed: int) -> None:
+    """Seed Python, numpy (JAX's data order) and, off JAX, the backend (which on JAX would import TensorFlow)."""
+    if keras.backend.backend() == "jax":
+        random.seed(seed)
+        np.random.seed(seed)
+    else:
+        keras.utils.set_random_seed(seed)
+
+
+class _Tracker(keras.callbacks.Callback):
+    """Counts iterations and epochs; snapshots at a rewind point (an epoch, or an iteration:
+    only then is there a per-batch hook, and it syncs the weights once, at that batch)."""
+
+    def __init__(self, ticket, at_iteration=None, at_epoch=None, name=None):
+        super().__init__()
+        self.ticket, self.at_iteration, self.at_epoch, self.name = ticket, at_iteration, at_epoch, name
+        if at_iteration is not None:
+            self.on_train_batch_end = self._batch_end
+
+    def on_train_begin(self, logs=None):
+        self.start, self.seen = _steps(self.model.optimizer), self.ticket.iteration
+
+    def _batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.at_iteration:
+            getattr(self.model, "jax_state_sync", lambda: None)()  # JAX keeps the weights outside the model
+            self.ticket._capture(self.name, self.seen)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ticket.epoch += 1
+        if self.ticket.epoch == self.at_epoch:
+            self.ticket._capture(self.name, self.ticket.iteration + _steps(self.model.optimizer) - self.start)
+
+    def on_train_end(self, logs=None):
+        self.ticket.iteration += _steps(self.model.optimizer) - self.start
+        self.start = None
+        masked.apply_masks(self.model)
+
+
+class Ticket:
+    """A Keras 3 model with masks and weight snapshots (see :class:`lottery_keras.ticket.Ticket`).
+
+    ``Ticket(model)`` rebuilds `model` with masked layers (same layer names and weights;
+    `model` itself is not changed) and snapshots the initial weights as ``"init"``.
+    Masks are ``{layer_name: 0/1 array}`` over the kernels of Dense, EinsumDense and
+    Conv1D/2D/3D layers; biases are never pruned.
+    """
+
+    def __init__(self, model):
+        self.model = masked.masked_model(model)
+        for name, variables in masked.weight_layers(self.model).items():
+            if not all(np.isfinite(keras.ops.convert_to_numpy(v)).all() for v in variables):
+                raise ValueError(f"layer {name!r} holds NaN or infinity")
+        self.iteration = 0
+        self.epoch = 0
+        self.snapshots = {"init": weights.take(self.model, 0)}
+        self._compile_kwargs = None
+
+    # --- Keras-like training ------------------------------------------------------
+
+    def compile(self, **kwargs) -> None:
+        """As ``model.compile``; the optimizer is rebuilt fresh on every rewind."""
+        self._compile_kwargs = dict(kwargs)
+        self._compile()
+
+    def _fresh_compile_kwargs(self) -> dict:
+        kwargs = dict(self._compile_kwargs)
+        optimizer = kwargs.get("optimizer", "rmsprop")
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            kwargs["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+        return kwargs
+
+    def _compile(self) -> None:
+        if self._compile_kwargs is not None:
+            self.model.compile(**self._fresh_compile_kwargs())
+
+    def fit(self, x=None, y=None, *, rewind_point=None, seed=None, callbacks=None, **kwargs):
+        """As ``model.fit``, plus: keeps masks fixed, counts iterations, and snapshots the
+        weights at `rewind_point` ("500it", "1ep", an int) the first time it is reached.
+        `seed` (optional) fixes the data order."""
+        if self._compile_kwargs is None:
+            raise RuntimeError("call ticket.compile(optimizer=..., loss=...) before ticket.fit(...)")
+        if x is not None and hasattr(x, "__len__") and len(x) == 0:
+            raise ValueError("fit got empty training data (0 examples)")
+        at_iteration, at_epoch, name = self._capture_plan(rewind_point, x, kwargs)
+        if seed is not None:
+            _seed(int(seed))
+        tracker = _Tracker(self, at_iteration, at_epoch, name)
+        try:
+            history = self.model.fit(x, y, callbacks=[tracker, *(callbacks or [])], **kwargs)
+        finally:
+            if getattr(tracker, "start", None) is not None:  # interrupted: keep the count so far
+                tracker.on_train_end()
+        if name is not None and name not in self.snapshots:
+            warnings.warn(f"rewind point {name!r} was not reached: training stopped at iteration {self.iteration}",
+                          stacklevel=2)
+        return history
+
+    def _capture_plan(self, point, x, kwargs):
+        """(iteration, epoch, name): where this fit should snapshot (Nones: nowhere)."""
+        point = None if point is None else rewind_point.parse(point)
+        if point is None or point.name in self.snapshots:
+            return None, None, None
+        if point.unit == "it":
+            return point.amount, None, point.name
+        per_epoch = kwargs.get("steps_per_epoch")
+        sized = x is not None and hasattr(x, "__len__") and not kwargs.get("validation_split")
+        if per_epoch is None and sized:
+            per_epoch = math.ceil(len(x) / kwargs.get("batch_size", 32))
+        return (None, point.amount, point.name) if per_epoch is None else (point.amount * per_epoch, None, point.name)
+
+    def _capture(self, name: str, iteration: int) -> None:
+        masked.apply_masks(self.model)
+        self.snapshots[name] = weights.take(self.model, iteration)
+
+    def evaluate(self, *args, **kwargs):
+        """As ``model.evaluate``."""
+        return self.model.evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        """As ``model.predict``."""
+        return self.model.predict(*args, **kwargs)
+
+    # --- masks ---------------------------------------------------------------------
+
+    @property
+    def masks(self) -> dict:
+        """{layer name: mask} as float32 numpy copies (changing them changes nothing)."""
+        return {name: keras.ops.convert_to_numpy(layer.prune_mask).astype(np.float32)
+                for name, layer in masked.prunable_layers(self.model).items()}
+
+    def set_masks(self, masks) -> None:
+        """Set masks by hand (names, shapes and 0/1 values checked); zeroes the pruned weights."""
+        layers = masked.prunable_layers(self.model)
+        if set(masks) != set(layers):
+            raise ValueError(f"masks must name exactly the prunable layers {list(layers)}; got {sorted(masks)}")
+        checked = {name: masks_lib.check_mask(name, masks[name], layer._kernel.shape) for name, layer in layers.items()}
+        for name, layer in layers.items():
+            layer.prune_mask.assign(checked[name])
+        masked.apply_masks(self.model)
+
+    def kernels(self) -> dict:
+        """{layer name: kernel} as numpy (pruned entries are 0)."""
+        return {name: keras.ops.convert_to_numpy(layer._kernel)
+                for name, layer in masked.prunable_layers(self.model).items()}
+
+    def remaining(self) -> masks_lib.Remaining:
+        """Fraction of prunable weights alive: ``.overall`` and ``.per_layer``."""
+        return masks_lib.remaining(self.masks)
+
+    def lth_rates(self, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
+        """The LTH paper's per-layer rates for this model (output layer at half the dense rate)."""
+        return weights.lth_rates(self.model, dense=dense, conv=conv, output=output)
+
+    def prune(self, fraction=None, scope: str = "layerwise", criterion="magnitude", seed: int = 0) -> None:
+        """Prune `fraction` of the weights still alive (see :meth:`lottery_keras.ticket.Ticket.prune`):
+        a number, a {layer: fraction} dict, or None for the LTH rates; masks only shrink."""
+        if fraction is None:
+            fraction = self.lth_rates() if scope == "layerwise" else 0.2
+        scores = criteria.get(criterion, seed)(self)
+        self.set_masks(masks_lib.prune(scores, self.masks, fraction, scope))
+
+    def randomize_masks(self, seed: int, scope: str = "layerwise") -> None:
+        """Random masks of the same sparsity (per layer, or in total for "global"); call :meth:`rewind` next."""
+        self.set_masks(random_masks_like(self.masks, seed, scope))
+
+    # --- weights -------------------------------------------------------------------
+
+    def rewind(self, point="init") -> None:
+        """Weights <- snapshot * mask, exactly; fresh optimizer; iteration <- snapshot's."""
+        name = point if point in self.snapshots else rewind_point.parse(point).name
+        if name not in self.snapshots:
+            raise ValueError(f"no snapshot {name!r}; this ticket has {sorted(self.snapshots)} "
+                             "(fit(..., rewind_point=...) captures one)")
+        self.restore_weights(self.snapshots[name])
+        self.iteration, self.epoch = self.snapshots[name].iteration, 0
+        self._compile()
+
+    def take_snapshot(self, name: str) -> weights.Snapshot:
+        """Store the current weights as snapshot `name`."""
+        self.snapshots[name] = weights.take(self.model, self.iteration)
+        return self.snapshots[name]
+
+    def restore_weights(self, snap: weights.Snapshot) -> None:
+        """Weights <- snapshot * mask, exactly (optimizer and iteration untouched)."""
+        weights.restore(self.model, snap)
+        masked.apply_masks(self.model)
+
+    def reinitialize(self, seed: int, keep_sign: bool = False) -> None:
+        """Same masks, fresh weights from each layer's initializers with a new seed; with
+        ``keep_sign=True`` each takes the sign of its W0. Stored as snapshot "reinit"."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int, got {seed!r}")
+        fresh = weights.fresh_weights(self.model, int(seed))
+        w0 = self.snapshots["init"].weights
+        for name, layer in masked.prunable_layers(self.model).items():
+            kernel, bias = fresh[name]
+            layer._kernel.assign(np.abs(kernel) * np.sign(w0[name][0]) if keep_sign else kernel)
+            if bias is not None:
+                layer.bias.assign(bias)
+        masked.apply_masks(self.model)
+        self.snapshots["reinit"] = weights.take(self.model, 0)
+        self.iteration, self.epoch = 0, 0
+        self._compile()
+
+    def strip(self) -> keras.Model:
+        """An independent plain Keras 3 model with the ticket's weights (zeros where pruned),
+        compiled like the ticket if it was compiled."""
+        plain = masked.strip(self.model)
+        if self._compile_kwargs is not None:
+            plain.compile(**self._fresh_compile_kwargs())
+        return plain
