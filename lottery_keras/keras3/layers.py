@@ -114,7 +114,7 @@ def clone(model, layer_class) -> keras.Model:
     targets = weight_layers(copy)
     for name, variables in weight_layers(model).items():
         for var, src in zip(targets[name], variables, strict=True):
-            var.assign(ops.convert_to_numpy(src))  # a copy: on JAX a shared buffer may be donated away
+            var.assign(ops.convert_to_numpy(src.value))  # a copy: on JAX a shared buffer may be donated away
     return copy
 
 

@@ -25,7 +25,7 @@ from lottery_keras.scoring import criteria
 
 
 def _steps(optimizer) -> int:
-    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+    return int(keras.ops.convert_to_numpy(optimizer.iterations.value))
 
 
 def _seed(seed: int) -> None:
@@ -38,31 +38,36 @@ def _seed(seed: int) -> None:
 
 
 class _Tracker(keras.callbacks.Callback):
-    """Counts iterations and epochs; snapshots at a rewind point (an epoch, or an iteration:
-    only then is there a per-batch hook, and it syncs the weights once, at that batch)."""
+    """Counts iterations and epochs and snapshots at a rewind point. It hooks every batch
+    only when it must (a rewind point given in iterations, or a user callback that hooks
+    batches and may read ``ticket.iteration``); the weights are synced once, at the capture."""
 
-    def __init__(self, ticket, at_iteration=None, at_epoch=None, name=None):
+    def __init__(self, ticket, at_iteration=None, at_epoch=None, name=None, callbacks=()):
         super().__init__()
         self.ticket, self.at_iteration, self.at_epoch, self.name = ticket, at_iteration, at_epoch, name
-        if at_iteration is not None:
+        self.start = None
+        if at_iteration is not None or any(not getattr(c.on_train_batch_end, "_is_default", False) for c in callbacks):
             self.on_train_batch_end = self._batch_end
 
+    def _done(self) -> int:
+        return self.base + _steps(self.model.optimizer) - self.start
+
     def on_train_begin(self, logs=None):
-        self.start, self.seen = _steps(self.model.optimizer), self.ticket.iteration
+        self.base, self.start = self.ticket.iteration, _steps(self.model.optimizer)
 
     def _batch_end(self, batch, logs=None):
-        self.seen += 1
-        if self.seen == self.at_iteration:
+        self.ticket.iteration += 1
+        if self.ticket.iteration == self.at_iteration:
             getattr(self.model, "jax_state_sync", lambda: None)()  # JAX keeps the weights outside the model
-            self.ticket._capture(self.name, self.seen)
+            self.ticket._capture(self.name, self.ticket.iteration)
 
     def on_epoch_end(self, epoch, logs=None):
         self.ticket.epoch += 1
         if self.ticket.epoch == self.at_epoch:
-            self.ticket._capture(self.name, self.ticket.iteration + _steps(self.model.optimizer) - self.start)
+            self.ticket._capture(self.name, self._done())
 
     def on_train_end(self, logs=None):
-        self.ticket.iteration += _steps(self.model.optimizer) - self.start
+        self.ticket.iteration = self._done()
         self.start = None
         masked.apply_masks(self.model)
 
@@ -79,7 +84,7 @@ class Ticket:
     def __init__(self, model):
         self.model = masked.masked_model(model)
         for name, variables in masked.weight_layers(self.model).items():
-            if not all(np.isfinite(keras.ops.convert_to_numpy(v)).all() for v in variables):
+            if not all(np.isfinite(keras.ops.convert_to_numpy(v.value)).all() for v in variables):
                 raise ValueError(f"layer {name!r} holds NaN or infinity")
         self.iteration = 0
         self.epoch = 0
@@ -115,11 +120,11 @@ class Ticket:
         at_iteration, at_epoch, name = self._capture_plan(rewind_point, x, kwargs)
         if seed is not None:
             _seed(int(seed))
-        tracker = _Tracker(self, at_iteration, at_epoch, name)
+        tracker = _Tracker(self, at_iteration, at_epoch, name, callbacks or ())
         try:
             history = self.model.fit(x, y, callbacks=[tracker, *(callbacks or [])], **kwargs)
         finally:
-            if getattr(tracker, "start", None) is not None:  # interrupted: keep the count so far
+            if tracker.start is not None:  # interrupted: keep the count so far
                 tracker.on_train_end()
         if name is not None and name not in self.snapshots:
             warnings.warn(f"rewind point {name!r} was not reached: training stopped at iteration {self.iteration}",
@@ -156,7 +161,7 @@ class Ticket:
     @property
     def masks(self) -> dict:
         """{layer name: mask} as float32 numpy copies (changing them changes nothing)."""
-        return {name: keras.ops.convert_to_numpy(layer.prune_mask).astype(np.float32)
+        return {name: keras.ops.convert_to_numpy(layer.prune_mask.value).astype(np.float32)
                 for name, layer in masked.prunable_layers(self.model).items()}
 
     def set_masks(self, masks) -> None:
@@ -171,7 +176,7 @@ class Ticket:
 
     def kernels(self) -> dict:
         """{layer name: kernel} as numpy (pruned entries are 0)."""
-        return {name: keras.ops.convert_to_numpy(layer._kernel)
+        return {name: keras.ops.convert_to_numpy(layer._kernel.value)
                 for name, layer in masked.prunable_layers(self.model).items()}
 
     def remaining(self) -> masks_lib.Remaining:

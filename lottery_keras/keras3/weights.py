@@ -24,7 +24,7 @@ class Snapshot:
 
 def take(model, iteration: int) -> Snapshot:
     """Copy every layer's weights (masks excluded) out of `model`."""
-    return Snapshot(int(iteration), {name: [keras.ops.convert_to_numpy(v).copy() for v in variables]
+    return Snapshot(int(iteration), {name: [keras.ops.convert_to_numpy(v.value).copy() for v in variables]
                                      for name, variables in weight_layers(model).items()})
 
 
