@@ -1,0 +1,82 @@
+"""SNIP, GraSP, SynFlow and linear interpolation on Keras 3 tickets, against the hand
+computations of tests/test_scorers.py (the TF-MOT path's checks).
+
+These tests exist only in the Keras 3 processes that tests/test_ticket_contract.py starts,
+one per backend (``LK_TICKET_PATH=keras3 KERAS_BACKEND=jax pytest tests/test_keras3_scorers.py``
+by hand); in the default process this file holds no tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import lottery_keras as lk
+
+if os.environ.get("LK_TICKET_PATH") == "keras3":
+    import keras
+
+    from lottery_keras.analysis.interpolation import interpolate, linear_path
+    from lottery_keras.keras3 import models
+    from lottery_keras.keras3.scoring import GraSP, Snip, SynFlow, synflow_prune
+
+    @pytest.fixture(scope="module")
+    def hand():
+        import test_scorers  # the hand computations (imported here, after the no-TensorFlow check)
+
+        return test_scorers
+
+    def _tiny_ticket(hand):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="relu", name="hidden"),
+                                  keras.layers.Dense(2, activation="softmax", name="out")])
+        model.set_weights([hand.W1, hand.B1, hand.W2, hand.B2])
+        return lk.Ticket(model)
+
+    def test_snip_is_abs_gradient_times_weight(hand):
+        scores = Snip(hand.X.astype(np.float32), hand.Y)(_tiny_ticket(hand))
+        g1, g2 = hand._numpy_grads(hand.W1, hand.W2)
+        np.testing.assert_allclose(scores["hidden"], np.abs(g1 * hand.W1), rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(scores["out"], np.abs(g2 * hand.W2), rtol=1e-4, atol=1e-7)
+        with pytest.raises(ValueError, match="non-empty batch"):
+            Snip(hand.X[:0], hand.Y[:0])(_tiny_ticket(hand))
+
+    def test_grasp_is_weight_times_hessian_gradient_product(hand):
+        scores = GraSP(hand.X.astype(np.float32), hand.Y)(_tiny_ticket(hand))
+        g1, g2 = hand._numpy_grads(hand.W1, hand.W2)
+        eps = 1e-5
+        p1, p2 = hand._numpy_grads(hand.W1 + eps * g1, hand.W2 + eps * g2)
+        m1, m2 = hand._numpy_grads(hand.W1 - eps * g1, hand.W2 - eps * g2)
+        np.testing.assert_allclose(scores["hidden"], hand.W1 * (p1 - m1) / (2 * eps), rtol=2e-3, atol=1e-6)
+        np.testing.assert_allclose(scores["out"], hand.W2 * (p2 - m2) / (2 * eps), rtol=2e-3, atol=1e-6)
+
+    def test_synflow_is_weight_times_flow_through_it(hand):
+        scores = SynFlow()(_tiny_ticket(hand))
+        a1, a2, b1 = np.abs(hand.W1), np.abs(hand.W2), np.abs(hand.B1)
+        np.testing.assert_allclose(scores["hidden"], a1 * a2.sum(1)[None, :], rtol=1e-6)
+        np.testing.assert_allclose(scores["out"], a2 * (a1.sum(0) + b1)[:, None], rtol=1e-6)
+
+    def test_synflow_prune_on_a_conv_net_reaches_the_sparsity_without_emptying_a_layer():
+        t = lk.Ticket(models.get("conv2", seed=0))
+        synflow_prune(t, 0.9, iterations=10)
+        r = t.remaining()
+        assert r.overall == pytest.approx(0.1, abs=1e-3)
+        assert min(r.per_layer.values()) > 0.01
+
+    def test_interpolation_end_points_and_linear_path_restore_the_ticket():
+        xt, yt = lk.data.load("mnist-mini").test
+        t = lk.Ticket(models.get("lenet_300_100", seed=0))
+        t.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        t.prune(0.5)
+        a = t.take_snapshot("a")
+        t.reinitialize(seed=2)
+        b = t.take_snapshot("b")
+        mid = interpolate(a, b, 0.25)
+        np.testing.assert_allclose(mid.weights["dense_300"][0], 0.75 * a.weights["dense_300"][0]
+                                   + 0.25 * b.weights["dense_300"][0])
+        before = t.kernels()
+        path = linear_path(t, a, b, xt[:500], yt[:500], alphas=[0, 1])
+        assert path["error"][1] == pytest.approx(1 - t.evaluate(xt[:500], yt[:500], verbose=0)[1])
+        assert all(np.array_equal(before[n], k) for n, k in t.kernels().items())
+        assert sorted(t.snapshots) == ["a", "b", "init", "reinit"]
