@@ -165,9 +165,9 @@ def test_bad_input_gives_clear_errors(data):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_contract_on_keras3_backend(backend):
     """Every test above, in a fresh process on a Keras 3 backend (and on JAX, without TensorFlow),
-    then the Keras 3 gradient scorers (tests/test_keras3_scorers.py)."""
+    then the Keras 3 scorers, interpolation and export (tests/test_keras3_backends.py)."""
     env = {**os.environ, "LK_TICKET_PATH": "keras3", "KERAS_BACKEND": backend}
-    scorers = os.path.join(os.path.dirname(__file__), "test_keras3_scorers.py")
+    scorers = os.path.join(os.path.dirname(__file__), "test_keras3_backends.py")
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", __file__, scorers,
                           "-k", "not test_contract_on_keras3_backend"],
                          env=env, capture_output=True, text=True, timeout=900)

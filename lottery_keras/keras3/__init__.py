@@ -8,7 +8,7 @@ TensorFlow, so on JAX a ticket runs without it.
 from lottery_keras._lazy import attach
 
 __getattr__, __dir__ = attach(__name__, {
-    "layers": "layers", "weights": "weights", "ticket": "ticket", "dispatch": "dispatch", "models": "models",
+    **{m: m for m in ("layers", "weights", "ticket", "dispatch", "models", "scoring")},
     "Ticket": "ticket:Ticket", "is_keras3_model": "dispatch:is_keras3_model",
     "strip": "layers:strip",
 })

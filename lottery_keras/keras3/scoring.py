@@ -96,9 +96,16 @@ class Snip:
     def __init__(self, x, y, loss=None):
         self.x, self.y, self.loss = x, y, loss
 
+    def _per_weight(self, ticket) -> dict:
+        return loss_gradients(ticket, self.x, self.y, self.loss)
+
     def __call__(self, ticket) -> dict:
-        grads = loss_gradients(ticket, self.x, self.y, self.loss)
-        return {name: np.abs(grads[name] * k) for name, k in ticket.kernels().items()}
+        factor = self._per_weight(ticket)
+        return {name: self._combine(k, factor[name]) for name, k in ticket.kernels().items()}
+
+    @staticmethod
+    def _combine(kernel, gradient):
+        return np.abs(gradient * kernel)
 
 
 class GraSP(Snip):
@@ -106,9 +113,12 @@ class GraSP(Snip):
 
     name = "grasp"
 
-    def __call__(self, ticket) -> dict:
-        hg = hessian_gradient_product(ticket, self.x, self.y, self.loss)
-        return {name: k * hg[name] for name, k in ticket.kernels().items()}
+    def _per_weight(self, ticket) -> dict:
+        return hessian_gradient_product(ticket, self.x, self.y, self.loss)
+
+    @staticmethod
+    def _combine(kernel, hg):
+        return kernel * hg
 
 
 _PASS = (keras.layers.Dropout, keras.layers.Activation, keras.layers.ReLU, keras.layers.InputLayer)
@@ -178,9 +188,8 @@ def synflow_prune(ticket, sparsity: float, iterations: int = 100) -> None:
     sparsity = masks_lib.check_fraction(sparsity, "sparsity")
     if iterations < 1:
         raise ValueError(f"iterations must be >= 1, got {iterations}")
-    start = ticket.remaining().overall
-    for k in range(1, iterations + 1):
-        target = start * (1 - sparsity) ** (k / iterations)
-        now = ticket.remaining().overall
-        if now > target:
-            ticket.prune(1 - target / now, scope="global", criterion=synflow_scores)
+    targets = ticket.remaining().overall * (1 - sparsity) ** (np.arange(1, iterations + 1) / iterations)
+    for target in targets:
+        alive = ticket.remaining().overall
+        if alive > target:
+            ticket.prune(1 - target / alive, scope="global", criterion=synflow_scores)

@@ -16,12 +16,11 @@ import warnings
 import keras
 import numpy as np
 
+from lottery_keras._ticket_common import TicketCommon
 from lottery_keras.keras3 import layers as masked
 from lottery_keras.keras3 import weights
 from lottery_keras.pruning import masks as masks_lib
 from lottery_keras.pruning import rewind_point
-from lottery_keras.pruning.random_mask import random_masks_like
-from lottery_keras.scoring import criteria
 
 
 def _steps(optimizer) -> int:
@@ -72,7 +71,7 @@ class _Tracker(keras.callbacks.Callback):
         masked.apply_masks(self.model)
 
 
-class Ticket:
+class Ticket(TicketCommon):
     """A Keras 3 model with masks and weight snapshots (see :class:`lottery_keras.ticket.Ticket`).
 
     ``Ticket(model)`` rebuilds `model` with masked layers (same layer names and weights;
@@ -91,32 +90,15 @@ class Ticket:
         self.snapshots = {"init": weights.take(self.model, 0)}
         self._compile_kwargs = None
 
-    # --- Keras-like training ------------------------------------------------------
+    optimizer_class = keras.optimizers.Optimizer
 
-    def compile(self, **kwargs) -> None:
-        """As ``model.compile``; the optimizer is rebuilt fresh on every rewind."""
-        self._compile_kwargs = dict(kwargs)
-        self._compile()
-
-    def _fresh_compile_kwargs(self) -> dict:
-        kwargs = dict(self._compile_kwargs)
-        optimizer = kwargs.get("optimizer", "rmsprop")
-        if isinstance(optimizer, keras.optimizers.Optimizer):
-            kwargs["optimizer"] = type(optimizer).from_config(optimizer.get_config())
-        return kwargs
-
-    def _compile(self) -> None:
-        if self._compile_kwargs is not None:
-            self.model.compile(**self._fresh_compile_kwargs())
+    # --- Keras-like training (compile, evaluate, predict: TicketCommon)
 
     def fit(self, x=None, y=None, *, rewind_point=None, seed=None, callbacks=None, **kwargs):
         """As ``model.fit``, plus: keeps masks fixed, counts iterations, and snapshots the
         weights at `rewind_point` ("500it", "1ep", an int) the first time it is reached.
         `seed` (optional) fixes the data order."""
-        if self._compile_kwargs is None:
-            raise RuntimeError("call ticket.compile(optimizer=..., loss=...) before ticket.fit(...)")
-        if x is not None and hasattr(x, "__len__") and len(x) == 0:
-            raise ValueError("fit got empty training data (0 examples)")
+        self._check_fit(x)
         at_iteration, at_epoch, name = self._capture_plan(rewind_point, x, kwargs)
         if seed is not None:
             _seed(int(seed))
@@ -148,15 +130,7 @@ class Ticket:
         masked.apply_masks(self.model)
         self.snapshots[name] = weights.take(self.model, iteration)
 
-    def evaluate(self, *args, **kwargs):
-        """As ``model.evaluate``."""
-        return self.model.evaluate(*args, **kwargs)
-
-    def predict(self, *args, **kwargs):
-        """As ``model.predict``."""
-        return self.model.predict(*args, **kwargs)
-
-    # --- masks ---------------------------------------------------------------------
+    # --- masks (remaining, prune, randomize_masks: TicketCommon)
 
     @property
     def masks(self) -> dict:
@@ -179,37 +153,11 @@ class Ticket:
         return {name: keras.ops.convert_to_numpy(layer._kernel.value)
                 for name, layer in masked.prunable_layers(self.model).items()}
 
-    def remaining(self) -> masks_lib.Remaining:
-        """Fraction of prunable weights alive: ``.overall`` and ``.per_layer``."""
-        return masks_lib.remaining(self.masks)
-
     def lth_rates(self, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
         """The LTH paper's per-layer rates for this model (output layer at half the dense rate)."""
         return weights.lth_rates(self.model, dense=dense, conv=conv, output=output)
 
-    def prune(self, fraction=None, scope: str = "layerwise", criterion="magnitude", seed: int = 0) -> None:
-        """Prune `fraction` of the weights still alive (see :meth:`lottery_keras.ticket.Ticket.prune`):
-        a number, a {layer: fraction} dict, or None for the LTH rates; masks only shrink."""
-        if fraction is None:
-            fraction = self.lth_rates() if scope == "layerwise" else 0.2
-        scores = criteria.get(criterion, seed)(self)
-        self.set_masks(masks_lib.prune(scores, self.masks, fraction, scope))
-
-    def randomize_masks(self, seed: int, scope: str = "layerwise") -> None:
-        """Random masks of the same sparsity (per layer, or in total for "global"); call :meth:`rewind` next."""
-        self.set_masks(random_masks_like(self.masks, seed, scope))
-
-    # --- weights -------------------------------------------------------------------
-
-    def rewind(self, point="init") -> None:
-        """Weights <- snapshot * mask, exactly; fresh optimizer; iteration <- snapshot's."""
-        name = point if point in self.snapshots else rewind_point.parse(point).name
-        if name not in self.snapshots:
-            raise ValueError(f"no snapshot {name!r}; this ticket has {sorted(self.snapshots)} "
-                             "(fit(..., rewind_point=...) captures one)")
-        self.restore_weights(self.snapshots[name])
-        self.iteration, self.epoch = self.snapshots[name].iteration, 0
-        self._compile()
+    # --- weights (rewind: TicketCommon)
 
     def take_snapshot(self, name: str) -> weights.Snapshot:
         """Store the current weights as snapshot `name`."""

@@ -1,9 +1,10 @@
 """SNIP, GraSP, SynFlow and linear interpolation on Keras 3 tickets, against the hand
-computations of tests/test_scorers.py (the TF-MOT path's checks).
+computations of tests/test_scorers.py (the TF-MOT path's checks); LiteRT export of a
+stripped Keras 3 ticket (TensorFlow backend; Keras refuses it on JAX).
 
 These tests exist only in the Keras 3 processes that tests/test_ticket_contract.py starts,
-one per backend (``LK_TICKET_PATH=keras3 KERAS_BACKEND=jax pytest tests/test_keras3_scorers.py``
-by hand); in the default process this file holds no tests.
+one per backend (``LK_TICKET_PATH=keras3 KERAS_BACKEND=jax pytest tests/test_keras3_backends.py``
+by hand) after the contract tests; in the default process this file holds no tests.
 """
 
 from __future__ import annotations
@@ -80,3 +81,23 @@ if os.environ.get("LK_TICKET_PATH") == "keras3":
         assert path["error"][1] == pytest.approx(1 - t.evaluate(xt[:500], yt[:500], verbose=0)[1])
         assert all(np.array_equal(before[n], k) for n, k in t.kernels().items())
         assert sorted(t.snapshots) == ["a", "b", "init", "reinit"]
+
+    def _stripped_lenet():
+        t = lk.Ticket(models.get("lenet_300_100", seed=0))
+        t.prune(0.8)
+        return t.strip()
+
+if os.environ.get("LK_TICKET_PATH") == "keras3" and os.environ.get("KERAS_BACKEND") == "tensorflow":
+    def test_stripped_ticket_exports_to_tflite_and_runs_in_litert_with_the_same_outputs(tmp_path):
+        from lottery_keras.acceleration import litert
+
+        plain = _stripped_lenet()
+        path = tmp_path / "ticket.tflite"
+        plain.export(str(path), format="litert", verbose=False)
+        x = lk.data.load("mnist-mini").test[0][:7]
+        np.testing.assert_allclose(litert.load(path)(x), plain.predict(x, verbose=0), atol=1e-5)
+
+if os.environ.get("LK_TICKET_PATH") == "keras3" and os.environ.get("KERAS_BACKEND") == "jax":
+    def test_litert_export_is_refused_by_keras_on_jax(tmp_path):
+        with pytest.raises(ValueError, match="LiteRT export requires TensorFlow or PyTorch"):
+            _stripped_lenet().export(str(tmp_path / "ticket.tflite"), format="litert")
