@@ -101,3 +101,22 @@ if os.environ.get("LK_TICKET_PATH") == "keras3" and os.environ.get("KERAS_BACKEN
     def test_litert_export_is_refused_by_keras_on_jax(tmp_path):
         with pytest.raises(ValueError, match="LiteRT export requires TensorFlow or PyTorch"):
             _stripped_lenet().export(str(tmp_path / "ticket.tflite"), format="litert")
+
+if os.environ.get("LK_TICKET_PATH") == "keras3":
+    def test_save_and_load_keep_masks_weights_snapshots_and_counters(tmp_path):
+        x, y = lk.data.load("mnist-mini").train
+        t = lk.Ticket(models.get("lenet_300_100", seed=0))
+        t.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        t.fit(x[:600], y[:600], batch_size=60, epochs=1, verbose=0, rewind_point="3it")
+        t.prune()
+        t.save(tmp_path / "ticket")
+        back = type(t).load(tmp_path / "ticket")
+        assert (back.iteration, back.epoch, sorted(back.snapshots)) == (10, 1, ["3it", "init"])
+        for name in t.masks:
+            assert np.array_equal(back.masks[name], t.masks[name])
+            assert np.array_equal(back.kernels()[name], t.kernels()[name])
+        np.testing.assert_array_equal(back.predict(x[:50], verbose=0), t.predict(x[:50], verbose=0))
+        back.rewind("3it")
+        assert all(np.array_equal(k, t.snapshots["3it"].weights[n][0] * t.masks[n]) for n, k in back.kernels().items())
+        with pytest.raises(FileNotFoundError, match="no saved Keras 3 ticket"):
+            type(t).load(tmp_path)

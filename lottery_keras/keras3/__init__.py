@@ -8,7 +8,7 @@ TensorFlow, so on JAX a ticket runs without it.
 from lottery_keras._lazy import attach
 
 __getattr__, __dir__ = attach(__name__, {
-    **{m: m for m in ("layers", "weights", "ticket", "dispatch", "models", "scoring")},
+    **{m: m for m in ("layers", "weights", "ticket", "dispatch", "models", "scoring", "saving")},
     "Ticket": "ticket:Ticket", "is_keras3_model": "dispatch:is_keras3_model",
     "strip": "layers:strip",
 })

@@ -35,7 +35,7 @@ class _Masked:
     def save_own_variables(self, store):
         super().save_own_variables(store)
         if self.built:
-            store["mask"] = self.prune_mask
+            store["mask"] = ops.convert_to_numpy(self.prune_mask.value)
 
     def load_own_variables(self, store):
         mask = store["mask"]
@@ -88,7 +88,7 @@ CONV = (MaskedConv1D, MaskedConv2D, MaskedConv3D)
 
 
 @contextlib.contextmanager
-def _tensorflow_unloaded():
+def tensorflow_unloaded():
     """Keras 3's ``get_config`` asks ``tf.available``, which imports TensorFlow only to rule
     out a ``tf.TensorShape``. While TensorFlow is not loaded no object can be one, so while
     we clone, Keras is told it is unavailable (a JAX ticket then never loads TensorFlow)."""
@@ -108,7 +108,7 @@ def _tensorflow_unloaded():
 def clone(model, layer_class) -> keras.Model:
     """``keras.models.clone_model`` with every layer rebuilt as ``layer_class(layer)`` from
     its config, and the weights (masks aside) copied over by layer name."""
-    with _tensorflow_unloaded():
+    with tensorflow_unloaded():
         copy = keras.models.clone_model(model, clone_function=lambda layer: layer_class(layer).from_config(
             layer.get_config()))
     targets = weight_layers(copy)

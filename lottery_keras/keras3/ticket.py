@@ -18,7 +18,7 @@ import numpy as np
 
 from lottery_keras._ticket_common import TicketCommon
 from lottery_keras.keras3 import layers as masked
-from lottery_keras.keras3 import weights
+from lottery_keras.keras3 import saving, weights
 from lottery_keras.pruning import masks as masks_lib
 from lottery_keras.pruning import rewind_point
 
@@ -193,3 +193,12 @@ class Ticket(TicketCommon):
         if self._compile_kwargs is not None:
             plain.compile(**self._fresh_compile_kwargs())
         return plain
+
+    def save(self, folder):
+        """Save model, masks, snapshots and counters into `folder` (see :mod:`.saving`)."""
+        return saving.save(self, folder)
+
+    @classmethod
+    def load(cls, folder) -> Ticket:
+        """A ticket saved by :meth:`save`, uncompiled: call :meth:`compile` before training."""
+        return saving.load(folder, cls)
