@@ -23,8 +23,8 @@ _tf_log.install()  # TensorFlow's C++ log lines stay quiet unless asked for (see
 __version__ = "0.2.0"
 
 _PUBLIC = {
-    "Ticket": "ticket:Ticket", "keras": "_keras:keras", "tf": "_keras:tf",
-    **{name: name for name in ("ticket", "data", "models", "pruning", "scoring", "analysis",
+    "Ticket": "keras3.dispatch:Ticket", "keras": "_keras:keras", "tf": "_keras:tf",
+    **{name: name for name in ("ticket", "keras3", "data", "models", "pruning", "scoring", "analysis",
                                "acceleration", "experiment", "course", "cli")},
 }
 _public_getattr, __dir__ = attach(__name__, _PUBLIC)

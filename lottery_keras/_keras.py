@@ -40,8 +40,8 @@ def check_model(model) -> None:
     if module.startswith("keras"):
         raise TypeError(
             f"You passed a Keras 3 model ({module}.{type(model).__name__}). TF-MOT pruning "
-            "(and so lottery_keras) needs Keras 2: build the model with `import tf_keras as keras` "
-            "(pip package tf-keras), or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow "
-            "and use tf.keras."
+            "needs Keras 2: build the model with `import tf_keras as keras` (pip package tf-keras), "
+            "or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow and use tf.keras; or use "
+            "lk.Ticket(model), which gives a Keras 3 model a Keras 3 ticket (lottery_keras.keras3)."
         )
     raise TypeError(f"expected a tf_keras.Model, got {type(model).__name__}")

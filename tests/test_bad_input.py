@@ -18,12 +18,15 @@ def _unchanged(t, masks, kernels):
     assert all(np.array_equal(t.kernels()[n], kernels[n]) for n in kernels)
 
 
-def test_keras3_model_is_refused_with_advice():
+def test_keras3_model_is_refused_by_the_tf_mot_ticket_with_advice():
     import keras as keras3  # Keras 3, installed with TensorFlow
 
+    from lottery_keras.ticket import Ticket as TFMOTTicket
+
     model = keras3.Sequential([keras3.Input((4,)), keras3.layers.Dense(2)])
-    with pytest.raises(TypeError, match=r"Keras 3.*tf_keras"):
-        lk.Ticket(model)
+    with pytest.raises(TypeError, match=r"Keras 3.*tf_keras.*lk\.Ticket"):
+        TFMOTTicket(model)
+    assert type(lk.Ticket(model)).__module__ == "lottery_keras.keras3.ticket"  # lk.Ticket takes the Keras 3 path
 
 
 def test_subclassed_model_is_refused_with_advice():

@@ -8,16 +8,19 @@ network is "stable" (to SGD noise) when the barrier is about zero.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from lottery_keras.pruning import snapshot
+if TYPE_CHECKING:  # either path's Snapshot (TF-MOT or Keras 3): the type of `a` is kept
+    from lottery_keras.pruning import snapshot
 
 
 def interpolate(a: snapshot.Snapshot, b: snapshot.Snapshot, alpha: float) -> snapshot.Snapshot:
     """Weights (1 - alpha) * a + alpha * b, layer by layer."""
     if set(a.weights) != set(b.weights):
         raise ValueError("snapshots hold different layers")
-    return snapshot.Snapshot(
+    return type(a)(
         iteration=-1,
         weights={n: [(1 - alpha) * wa + alpha * wb for wa, wb in zip(a.weights[n], b.weights[n], strict=True)]
                  for n in a.weights},
@@ -41,7 +44,7 @@ def linear_path(ticket, a: snapshot.Snapshot, b: snapshot.Snapshot, x, y, alphas
     compiled with an accuracy metric.
     """
     alphas = np.linspace(0.0, 1.0, 11) if alphas is None else np.asarray(alphas, dtype=float)
-    saved = snapshot.take(ticket.model, ticket.iteration)
+    saved = ticket.take_snapshot("_linear_path")
     losses, errors = [], []
     try:
         for alpha in alphas:
@@ -50,5 +53,6 @@ def linear_path(ticket, a: snapshot.Snapshot, b: snapshot.Snapshot, x, y, alphas
             losses.append(float(loss))
             errors.append(1.0 - float(acc))
     finally:
-        snapshot.restore(ticket.model, saved)
+        ticket.restore_weights(saved)  # masked weights, restored exactly
+        del ticket.snapshots["_linear_path"]
     return {"alpha": alphas.tolist(), "loss": losses, "error": errors, "barrier": error_barrier(errors)}

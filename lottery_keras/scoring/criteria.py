@@ -33,6 +33,9 @@ class Random:
 
 CRITERIA = {"magnitude": Magnitude, "random": Random}
 
+# GraSP takes its loss on softmax(logits / T) with the reference implementation's T (both Keras paths).
+GRASP_TEMPERATURE = 200.0
+
 
 def get(criterion, seed: int = 0):
     """A scorer from a name ("magnitude", "random") or any callable scorer."""

@@ -13,9 +13,8 @@ gives the plain definition of the paper's equations.
 from __future__ import annotations
 
 from lottery_keras._keras import tf
+from lottery_keras.scoring.criteria import GRASP_TEMPERATURE as TEMPERATURE
 from lottery_keras.scoring.gradients import check_batch, default_loss, kernel_variables
-
-TEMPERATURE = 200.0  # the reference implementation's T
 
 
 def soften(probabilities, temperature: float):
