@@ -14,11 +14,9 @@ import warnings
 import numpy as np
 import tensorflow_model_optimization as tfmot
 
-from lottery_keras import scoring
 from lottery_keras._keras import keras
+from lottery_keras._ticket_common import TicketCommon
 from lottery_keras.pruning import checkpoint, pruned_model, reinitialize, rewind_point, snapshot
-from lottery_keras.pruning import masks as masks_lib
-from lottery_keras.pruning.random_mask import random_masks_like
 from lottery_keras.pruning.rates import lth_rates
 
 
@@ -63,13 +61,15 @@ class _CaptureAtIteration(keras.callbacks.Callback):
             self.ticket._capture(self.name)
 
 
-class Ticket:
+class Ticket(TicketCommon):
     """A prunable model with masks and weight snapshots.
 
     ``Ticket(model)`` wraps `model` (its layers are shared, not copied) and snapshots
     its initial weights as ``"init"``. Masks are ``{layer_name: 0/1 array}`` over the
     kernels of Dense and Conv2D layers; biases are never pruned.
     """
+
+    optimizer_class = keras.optimizers.Optimizer
 
     def __init__(self, model):
         self.model = pruned_model.wrap(model)
@@ -100,32 +100,12 @@ class Ticket:
 
     # --- Keras-like training ------------------------------------------------------
 
-    def compile(self, **kwargs) -> None:
-        """As ``model.compile``; the optimizer is rebuilt fresh on every rewind."""
-        self._compile_kwargs = dict(kwargs)
-        self._compile()
-
-    def _fresh_compile_kwargs(self) -> dict:
-        """The compile arguments with a new optimizer (no state carried over)."""
-        kwargs = dict(self._compile_kwargs)
-        optimizer = kwargs.get("optimizer", "rmsprop")
-        if isinstance(optimizer, keras.optimizers.Optimizer):
-            kwargs["optimizer"] = type(optimizer).from_config(optimizer.get_config())
-        return kwargs
-
-    def _compile(self) -> None:
-        if self._compile_kwargs is not None:
-            self.model.compile(**self._fresh_compile_kwargs())
-
     def fit(self, x=None, y=None, *, rewind_point=None, seed=None, callbacks=None, **kwargs):
         """As ``model.fit``, plus: keeps masks fixed, counts iterations, and snapshots
         the weights at `rewind_point` ("500it", "1ep", an int) the first time it is
         reached. `seed` (optional) fixes the data order and any other randomness.
         """
-        if self._compile_kwargs is None:
-            raise RuntimeError("call ticket.compile(optimizer=..., loss=...) before ticket.fit(...)")
-        if x is not None and hasattr(x, "__len__") and len(x) == 0:
-            raise ValueError("fit got empty training data (0 examples)")
+        self._check_fit(x)
         capture = self._plan_capture(rewind_point, x, kwargs)
         if seed is not None:
             keras.utils.set_random_seed(int(seed))
@@ -164,14 +144,6 @@ class Ticket:
         pruned_model.apply_masks(self.model)
         self.snapshots[name] = snapshot.take(self.model, self.iteration)
 
-    def evaluate(self, *args, **kwargs):
-        """As ``model.evaluate`` (the masked weights are what is evaluated)."""
-        return self.model.evaluate(*args, **kwargs)
-
-    def predict(self, *args, **kwargs):
-        """As ``model.predict``."""
-        return self.model.predict(*args, **kwargs)
-
     # --- masks ---------------------------------------------------------------------
 
     @property
@@ -193,51 +165,11 @@ class Ticket:
         """{layer name: kernel} as numpy (pruned entries are 0)."""
         return pruned_model.kernels(self.model)
 
-    def remaining(self) -> masks_lib.Remaining:
-        """Fraction of prunable weights alive: ``.overall`` and ``.per_layer``."""
-        return masks_lib.remaining(self.masks)
-
     def lth_rates(self, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
         """The LTH paper's per-layer rates for this model (output layer at half the dense rate)."""
         return lth_rates(self.model, dense=dense, conv=conv, output=output)
 
-    def prune(self, fraction=None, scope: str = "layerwise", criterion="magnitude", seed: int = 0) -> None:
-        """Prune `fraction` of the weights still alive.
-
-        `fraction`: a number in [0, 1), a ``{layer: fraction}`` dict ("layerwise" only),
-        or None for the LTH rates (:meth:`lth_rates`). `scope`: "layerwise" or "global".
-        `criterion`: "magnitude", "random" (seeded by `seed`) or a scorer callable
-        (see :mod:`lottery_keras.scoring`). Masks only shrink.
-        """
-        if fraction is None:
-            fraction = self.lth_rates() if scope == "layerwise" else 0.2
-        current = self.masks
-        scores = scoring.get(criterion, seed)(self)
-        new = masks_lib.prune(scores, current, fraction, scope)
-        self.set_masks(new)
-
-    def randomize_masks(self, seed: int, scope: str = "layerwise") -> None:
-        """Replace the masks by random ones of the same sparsity (per layer, or in total
-        for scope="global"). Pruned weights are zeroed; call :meth:`rewind` next."""
-        self.set_masks(random_masks_like(self.masks, seed, scope))
-
     # --- weights -------------------------------------------------------------------
-
-    def rewind(self, point="init") -> None:
-        """Weights <- snapshot * mask, exactly; fresh optimizer; iteration <- snapshot's.
-
-        `point`: "init", a rewind point captured by :meth:`fit` ("500it", "1ep"), or
-        "reinit" after :meth:`reinitialize`.
-        """
-        name = point if point in self.snapshots else rewind_point.parse(point).name
-        if name not in self.snapshots:
-            raise ValueError(f"no snapshot {name!r}; this ticket has {sorted(self.snapshots)} "
-                             "(fit(..., rewind_point=...) captures one)")
-        snap = self.snapshots[name]
-        self.restore_weights(snap)
-        self.iteration = snap.iteration
-        self.epoch = 0
-        self._compile()
 
     def take_snapshot(self, name: str) -> snapshot.Snapshot:
         """Store the current weights as snapshot `name` (e.g. the end of a training run)."""
