@@ -40,7 +40,7 @@ import numpy.testing  # noqa: F401  (sealed with the rest of numpy)
 
 WATCHED = ("numpy", "lottery_keras")          # package roots whose module namespaces are sealed
 _VOLATILE = frozenset({"_", "__", "___", "exit", "quit", "get_ipython", "display",
-                       "__IPYTHON__", "__warningregistry__"})
+                       "__IPYTHON__", "__warningregistry__", "input"})  # input: ipykernel's, per cell
 _SYS = ("modules", "meta_path", "path_hooks", "audit", "addaudithook")
 _SCALARS = frozenset({type(None), bool, int, float, complex, str, bytes}
                      | {t for t in np.sctypeDict.values() if issubclass(t, np.generic)})
