@@ -94,7 +94,7 @@ class AlwaysEqual(np.ndarray):
     type("D", (dict,), {})(w=1), np.array([Liar()] * 3, dtype=object),
 ])
 def test_objects_that_could_lie_are_refused_before_their_methods_run(answer):
-    with pytest.raises(AssertionError, match="the grader accepts|dtype object") as err:
+    with pytest.raises(AssertionError, match=r"the grader accepts|dtype object") as err:
         check_close("f(w)", answer, {"w": [1.5, 0.0, 2.0]} if isinstance(answer, dict)
                     else [1.5, 0.0, 2.0])
     assert not isinstance(err.value, guard.TamperingError)

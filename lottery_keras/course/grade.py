@@ -59,7 +59,7 @@ def merge_outputs(nb, text: str | None, reason: str) -> list[str]:
         nbformat.validate(done)
         if len(done.cells) != len(nb.cells):
             raise ValueError("the executed notebook has a different number of cells")
-        for mine, theirs in zip(nb.cells, done.cells):
+        for mine, theirs in zip(nb.cells, done.cells, strict=True):
             if (mine.cell_type, mine.source) != (theirs.cell_type, theirs.source):
                 raise ValueError("the executed notebook's cells differ from the submission's")
     except Exception as err:  # anything wrong with untrusted data: no credit
@@ -68,7 +68,7 @@ def merge_outputs(nb, text: str | None, reason: str) -> list[str]:
             if cell.cell_type == "code":
                 cell.outputs = [nbformat.from_dict(_error_output(problems[0]))]
         return problems
-    for mine, theirs in zip(nb.cells, done.cells):
+    for mine, theirs in zip(nb.cells, done.cells, strict=True):
         if mine.cell_type == "code":
             mine.outputs = theirs.outputs
             mine.execution_count = theirs.execution_count
@@ -142,12 +142,13 @@ def autograde_preprocessors():
 
 
 def grade(assignment: str, students=None, *, root=".", force=False, timeout=30,
-          limits: sandbox.Limits = sandbox.Limits()) -> int:
+          limits: sandbox.Limits | None = None) -> int:
     """Autograde `assignment` for `students` (default: every submission); 0 when all graded."""
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config, PyFileConfigLoader
 
     sandbox.bwrap()   # refuse before anything is touched
+    limits = limits or sandbox.Limits()
     root = str(Path(root).resolve())
     inside = [p for p in sandbox._readonly() if p == root or p.startswith(root + os.sep)]
     if inside:
@@ -183,7 +184,13 @@ def _inside(source: str, dest: str, timeout: str) -> None:
     nb = nbformat.read(source, as_version=4)
     execute = Execute(timeout=int(timeout),
                       extra_arguments=["--HistoryManager.hist_file=:memory:"])
-    nb, _ = execute.preprocess(nb, {"metadata": {"path": os.getcwd()}})
+    try:
+        execute.preprocess(nb, {"metadata": {"path": os.getcwd()}})
+    except Exception as err:  # the kernel died: what ran keeps its outputs, the rest fails
+        reason = f"the kernel stopped before this cell ran ({type(err).__name__})"
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.get("execution_count") is None:
+                cell.outputs = [nbformat.from_dict(_error_output(reason))]
     nb, _ = LimitOutput().preprocess(nb, {})
     Path(dest).write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
 

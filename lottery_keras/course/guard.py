@@ -36,7 +36,7 @@ import builtins
 import sys
 
 import numpy as np
-import numpy.testing  # noqa: F401  (sealed with the rest of numpy)
+import numpy.testing  # sealed with the rest of numpy
 
 WATCHED = ("numpy", "lottery_keras")          # package roots whose module namespaces are sealed
 _VOLATILE = frozenset({"_", "__", "___", "exit", "quit", "get_ipython", "display",
@@ -77,7 +77,10 @@ def _snapshot() -> tuple:
     return tuple(entries)
 
 
-def _make_verifier(entries, volatile=_VOLATILE, _items=dict.items, _missing=object()):
+_MISSING = object()
+
+
+def _make_verifier(entries, volatile=_VOLATILE, _items=dict.items, _missing=_MISSING):
     """A function that lists what changed since `entries` were taken.
 
     It uses only what it was given here (no global or builtin lookups in its body), so replacing
@@ -130,8 +133,7 @@ def _message(changed) -> str:
 # ---------------------------------------------------------------------------------------------
 # the grading kernel's watchdog
 
-_BLOCKED_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__globals__",
-                            "__closure__", "__dict__", "__class__", "__bases__"})
+_BLOCKED_ATTRS = frozenset({"__code__", "__defaults__", "__kwdefaults__"})   # of functions
 _BLOCKED_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents",
                              "sys.setprofile", "sys.settrace"})
 
@@ -173,8 +175,8 @@ def _make_hook(changed, cell_files, blocked_attrs=_BLOCKED_ATTRS, blocked=_BLOCK
         elif event == "object.__setattr__":
             target, attr = args[0], args[1]
             module = _getattr(target, "__module__", None)
-            if (_type(module) is _str and module.partition(".")[0] in watched
-                    and (attr in blocked_attrs or _type(target) is not _type(hook))):
+            if (_type(target) is _type(hook) and attr in blocked_attrs and _type(module) is _str
+                    and module.partition(".")[0] in watched):
                 raise refused(f"grading: changing {attr} of {module} objects is not allowed")
         elif event in blocked:
             raise refused(f"grading: {event} is not allowed")
