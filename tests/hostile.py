@@ -2,18 +2,22 @@
 
 Each takes the released notebook and the solution's answer cells and returns a notebook:
 
-* ``tampered``: answers that solve nothing, plus, staged one per answer cell so each defence is
-  exercised on its own part: rebinding the checkers (and ``np``) in the notebook's globals with
-  answers returning objects whose ``__eq__`` / ``__array__`` / ``__bool__`` lie; patching the
-  feedback module, ``numpy`` and ``numpy.testing`` with answers returning an ndarray subclass
-  that always compares equal; replacing ``builtins`` functions and the feedback module in
-  ``sys.modules`` with answers returning ``None``.
+* ``tampered(..., attack)``: answers that solve nothing, plus one attack: ``globals`` rebinds
+  the checkers (and ``np``) in the notebook's globals, and the answers return objects whose
+  ``__eq__`` / ``__array__`` / ``__bool__`` lie, an ndarray subclass that always compares equal
+  and a dict subclass that does; ``modules`` patches the feedback module, ``numpy`` and
+  ``numpy.testing`` from inside the first answer while the test cell runs; ``builtins``
+  replaces ``abs`` / ``isinstance`` / ``len`` and puts a fake feedback module in
+  ``sys.modules``. (One attack per submission: once one is detected every later cell fails, so
+  a second attack in the same notebook would never be exercised.)
 * ``chaos``: the first part solved honestly while printing megabytes, its hidden-test cell
   deleted; the second part's answer an infinite loop and its visible-test cell edited to
   ``pass``; a cell that kills the kernel before the last hidden test.
 * ``escape`` (the sandbox): honest answers, plus attempts to overwrite the gradebook, another
   student's submission and the hidden tests in source/ (relative and absolute paths), to reach
-  the network, a process bomb and a memory hog; it prints what happened.
+  the network, a process bomb and a memory hog; it prints what happened. Its first answer also
+  writes a C-level log line to file descriptor 2 while the graded cell runs, as TensorFlow does
+  on a machine with CUDA libraries and no GPU: it must not cost the cell its points.
 """
 
 from __future__ import annotations
@@ -50,11 +54,16 @@ class _AlwaysEqual(_np.ndarray):
     def __eq__(self, other): return _np.ones(_np.shape(other), dtype=bool)
     def __ne__(self, other): return _np.zeros(_np.shape(other), dtype=bool)
     def __array_ufunc__(self, *args, **kwargs): return _np.True_
+
+
+class _LyingDict(dict):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
 '''
 
-STAGES = [
-    # 1: the helpers and np rebound in the notebook's globals
-    '''
+ATTACKS = {
+    # the helpers and np rebound in the notebook's globals (the answers lie instead of failing)
+    "globals": LIARS + '''
 _none = lambda *args, **kwargs: None
 check_close = check_equal = check_true = check_raises = check_unchanged = _none
 check_shape = check_dtype = _none
@@ -62,21 +71,23 @@ class _AnyNumpy:
     def __getattr__(self, name): return lambda *args, **kwargs: True
 np = _AnyNumpy()
 ''',
-    # 2: the feedback module, numpy and numpy.testing patched
-    '''
-import numpy, numpy.testing
-import lottery_keras.course.feedback as _fb
-for _module, _prefix in ((_fb, "check"), (numpy.testing, "assert")):
-    for _name in dir(_module):
-        if _name.startswith(_prefix):
-            setattr(_module, _name, lambda *args, **kwargs: None)
-numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True
-numpy.abs = numpy.asarray
+    # the feedback module, numpy and numpy.testing patched, from inside the answer: while the
+    # visible test cell runs, after the kernel checked it
+    "modules": '''
+def _patch():
+    import numpy, numpy.testing
+    import lottery_keras.course.feedback as fb
+    for module, prefix in ((fb, "check"), (numpy.testing, "assert")):
+        for name in dir(module):
+            if name.startswith(prefix):
+                setattr(module, name, lambda *args, **kwargs: None)
+    numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True
+    numpy.abs = numpy.asarray
 ''',
-    # 3: builtins and sys.modules
-    '''
+    # builtins replaced and a fake feedback module put in sys.modules, in the answer cell
+    "builtins": '''
 import builtins, sys, types
-_isinstance, _len, _abs = builtins.isinstance, builtins.len, builtins.abs
+_isinstance, _len = builtins.isinstance, builtins.len
 builtins.isinstance = lambda obj, cls: _isinstance(obj, cls)
 builtins.len = lambda obj: _len(obj)
 builtins.abs = lambda x: x
@@ -85,8 +96,9 @@ for _name in CHECKS:
     setattr(_fake, _name, lambda *args, **kwargs: None)
 sys.modules["lottery_keras.course.feedback"] = _fake
 '''.replace("CHECKS", repr(CHECKS)),
-]
-RETURNS = ["_Liar()", "_np.zeros(3).view(_AlwaysEqual)", "None"]
+}
+RETURNS = {"globals": ["_Liar()", "_np.zeros(3).view(_AlwaysEqual)", "_LyingDict(w=_Liar())"],
+           "modules": ["_patch() or None"], "builtins": ["None"]}
 
 
 def parts(release) -> list[tuple[str, list[str]]]:
@@ -109,15 +121,14 @@ def _cells(nb):
     return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
 
 
-def tampered(release, answers: dict[str, str]):
+def tampered(release, answers: dict[str, str], attack: str):
+    """Answers that solve nothing; the `attack` (a key of ATTACKS) in the first answer cell."""
     nb = nbformat.read(release, 4)
     cells = _cells(nb)
-    ids = [grade_id for grade_id, _ in parts(release)]
-    for k, grade_id in enumerate(ids):
-        code = [LIARS] if k == 0 else []
-        if k < len(STAGES):
-            code += STAGES[k:] if k == len(ids) - 1 else [STAGES[k]]   # the rest on the last
-        code += [f"def {name}(*args, **kwargs):\n    return {RETURNS[min(k, 2)]}\n"
+    returns = RETURNS[attack]
+    for k, (grade_id, _) in enumerate(parts(release)):
+        code = [ATTACKS[attack]] if k == 0 else []
+        code += [f"def {name}(*args, **kwargs):\n    return {returns[k % len(returns)]}\n"
                  for name in _functions(answers[grade_id])]
         cells[grade_id].source = "\n".join(code)
     return nb
@@ -156,7 +167,7 @@ try:
     for _ in range(100_000):
         pid = os.fork()
         if pid == 0:
-            time.sleep(30)
+            time.sleep(3)
             os._exit(0)
         children.append(pid)
     print("FORK BOMB RAN", len(children))
@@ -170,11 +181,24 @@ except MemoryError:
 '''
 
 
+C_LOG = '''
+_honest = {name}
+
+
+def {name}(*args, **kwargs):
+    """The honest answer, called while a C library logs to file descriptor 2 (like TensorFlow)."""
+    os.write(2, b"E0000 cuda_executor.cc:1228] failed call to cuInit: UNKNOWN ERROR (303)\\n")
+    return _honest(*args, **kwargs)
+'''
+
+
 def escape(release, answers: dict[str, str], targets: list[str]):
     nb = nbformat.read(release, 4)
     cells = _cells(nb)
     for grade_id, source in answers.items():
         cells[grade_id].source = source
     first = parts(release)[0][0]
-    cells[first].source = answers[first] + "\n" + ESCAPE.format(targets=targets)
+    name = _functions(answers[first])[0]
+    cells[first].source = (answers[first] + "\n" + ESCAPE.format(targets=targets)
+                           + C_LOG.format(name=name))
     return nb

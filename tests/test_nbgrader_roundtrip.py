@@ -9,20 +9,24 @@ gradebook. Per assignment, all students graded in one run:
 * the solution scores full marks, the untouched exercise 0;
 * for each graded function, a plausible wrong answer that passes the visible tests but fails
   the hidden ones: full on the visible-test cell, 0 on the hidden one;
-* `tampered` (tests/hostile.py: rebound helpers, patched feedback/numpy/numpy.testing/builtins/
-  sys.modules, lying answers) scores 0;
+* `tampered_globals`, `tampered_modules`, `tampered_builtins` (tests/hostile.py: rebound
+  helpers with lying answers; patched feedback/numpy/numpy.testing; patched builtins and
+  sys.modules) score 0;
 * `chaos` (megabytes of output, a deleted and an edited test cell, an infinite loop, a kernel
   crash) keeps only the visible tests of the part it solved.
 
 The default run does assignment 01 (numpy only) and adds `escape`: a submission that tries to
 overwrite the gradebook, another submission and source/, reach the network, fork without end and
 allocate 64 GB; the sandbox stops all of it, those files are byte-identical afterwards, and the
-other students' grades are right.
+other students' grades are right. Its honest first answer writes a C-level log line to stderr
+(as TensorFlow does on a machine with CUDA libraries and no GPU) while its graded cell runs; it
+still gets full marks.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -283,7 +287,9 @@ QUICK = ["01_pruning_in_1989"]  # numpy only: the default run grades this one fo
 def test_round_trip_through_the_sandbox(tmp_path):
     """Assignment 01: solution, exercise, wrong answers, the hostile battery and `escape`."""
     root = round_trip(tmp_path, QUICK, escape=True)
-    text = (root / "autograded" / "escape" / QUICK[0] / f"{QUICK[0]}.ipynb").read_text()
+    graded = nbformat.read(root / "autograded" / "escape" / QUICK[0] / f"{QUICK[0]}.ipynb", 4)
+    text = json.dumps([cell.get("outputs", []) for cell in graded.cells])
+    assert "cuInit" not in text     # the C-level log line went to the sandbox's log, not a cell
     assert "WROTE" not in text and text.count("refused ") == 6, text[:3000]
     assert "no network" in text and "NETWORK" not in text
     assert "fork bomb stopped after" in text and "FORK BOMB RAN" not in text
@@ -301,7 +307,8 @@ def plan_for(assignment, release, root):
     right = solution_answers(assignment)
     plan = {"solution": (submission(release, right), "full"),
             "untouched": (submission(release, {}), "zero"),
-            "tampered": (hostile.tampered(release, right), "zero"),
+            **{f"tampered_{attack}": (hostile.tampered(release, right, attack), "zero")
+               for attack in hostile.ATTACKS},
             "chaos": (hostile.chaos(release, right), "chaos")}
     for grade_id, (visible, hidden, wrong) in WRONG_ANSWERS[assignment].items():
         plan[f"wrong_{grade_id}"] = (submission(release, {**right, grade_id: wrong}),
