@@ -297,9 +297,10 @@ def test_round_trip_through_the_sandbox(tmp_path):
 
 
 @pytest.mark.slow
-def test_round_trip_of_every_assignment(tmp_path):
-    """The same for every assignment in solutions/ (about 50 sandboxed notebook runs)."""
-    round_trip(tmp_path, ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_round_trip_of_every_assignment(tmp_path, assignment):
+    """The same for each assignment in solutions/ (8 or 9 sandboxed notebook runs each)."""
+    round_trip(tmp_path, [assignment])
 
 
 def plan_for(assignment, release, root):

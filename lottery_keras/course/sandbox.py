@@ -64,15 +64,21 @@ def bwrap() -> str:
 
 
 def _readonly() -> list[str]:
-    """Folders this Python needs: its installation, environment and import path."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix,
-             str(Path(sys.executable).resolve().parent.parent)}
+    """Folders this Python needs: its installation, environment and import path.
+
+    Where lottery_keras is imported from a source checkout, only the package folder is shown,
+    not the checkout: its solutions/ hold the hidden tests.
+    """
+    package = Path(__file__).resolve().parents[1]
+    checkout = str(package.parent)
     cwd = os.getcwd()   # `python -m` puts it on sys.path; it may be the course folder
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix,
+             str(Path(sys.executable).resolve().parent.parent), str(package)}
     paths.update(p for p in sys.path if p and p != cwd and Path(p).is_dir())
-    paths.add(str(Path(__file__).resolve().parents[2]))        # this package's root
     if os.environ.get("LOTTERY_KERAS_DATA"):
         paths.add(os.environ["LOTTERY_KERAS_DATA"])
     paths = sorted(str(Path(p).resolve()) for p in paths if Path(p).exists())
+    paths = [p for p in paths if p != checkout or "site-packages" in p]
     kept = [p for p in paths if not any(p.startswith(q + os.sep) for q in paths if q != p)]
     return [p for p in kept if not any(p == s or p.startswith(s + os.sep) for s in _SYSTEM)]
 
