@@ -84,17 +84,21 @@ def _patch():
     numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True
     numpy.abs = numpy.asarray
 ''',
-    # builtins replaced and a fake feedback module put in sys.modules, in the answer cell
+    # builtins replaced and a fake feedback module put in sys.modules, all in one statement
     "builtins": '''
-import builtins, sys, types
-_isinstance, _len = builtins.isinstance, builtins.len
-builtins.isinstance = lambda obj, cls: _isinstance(obj, cls)
-builtins.len = lambda obj: _len(obj)
-builtins.abs = lambda x: x
-_fake = types.ModuleType("lottery_keras.course.feedback")
-for _name in CHECKS:
-    setattr(_fake, _name, lambda *args, **kwargs: None)
-sys.modules["lottery_keras.course.feedback"] = _fake
+def _attack():
+    import builtins, sys, types
+    isinstance_, len_ = builtins.isinstance, builtins.len
+    builtins.isinstance = lambda obj, cls: isinstance_(obj, cls)
+    builtins.len = lambda obj: len_(obj)
+    builtins.abs = lambda x: x
+    fake = types.ModuleType("lottery_keras.course.feedback")
+    for name in CHECKS:
+        setattr(fake, name, lambda *args, **kwargs: None)
+    sys.modules["lottery_keras.course.feedback"] = fake
+
+
+_attack()
 '''.replace("CHECKS", repr(CHECKS)),
 }
 RETURNS = {"globals": ["_Liar()", "_np.zeros(3).view(_AlwaysEqual)", "_LyingDict(w=_Liar())"],
@@ -139,7 +143,7 @@ def chaos(release, answers: dict[str, str]):
     cells = _cells(nb)
     (first, first_tests), (second, second_tests) = parts(release)[:2]
     last_hidden = parts(release)[-1][1][-1]
-    cells[first].source = answers[first] + '\nprint("spam " * 1_000_000)  # 5 MB of output'
+    cells[first].source = answers[first] + '\nprint("spam " * 400_000)  # 2 MB of output'
     nb.cells.remove(cells[first_tests[-1]])                       # its hidden tests deleted
     cells[second].source = "while True:\n    pass"
     cells[second_tests[0]].source = "pass"                        # its visible tests edited

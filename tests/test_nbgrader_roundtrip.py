@@ -7,8 +7,8 @@ sandbox), `nbgrader export`, `nbgrader generate_feedback`, then the scores read 
 gradebook. Per assignment, all students graded in one run:
 
 * the solution scores full marks, the untouched exercise 0;
-* for each graded function, a plausible wrong answer that passes the visible tests but fails
-  the hidden ones: full on the visible-test cell, 0 on the hidden one;
+* `wrong`: for each graded function a plausible wrong answer that passes the visible tests but
+  fails the hidden ones: full on every visible-test cell, 0 on every hidden one;
 * `tampered_globals`, `tampered_modules`, `tampered_builtins` (tests/hostile.py: rebound
   helpers with lying answers; patched feedback/numpy/numpy.testing; patched builtins and
   sys.modules) score 0;
@@ -311,9 +311,9 @@ def plan_for(assignment, release, root):
             **{f"tampered_{attack}": (hostile.tampered(release, right, attack), "zero")
                for attack in hostile.ATTACKS},
             "chaos": (hostile.chaos(release, right), "chaos")}
-    for grade_id, (visible, hidden, wrong) in WRONG_ANSWERS[assignment].items():
-        plan[f"wrong_{grade_id}"] = (submission(release, {**right, grade_id: wrong}),
-                                     (visible, hidden))
+    wrong = WRONG_ANSWERS[assignment]   # all in one submission: they do not depend on each other
+    plan["wrong"] = (submission(release, {**right, **{g: w[2] for g, w in wrong.items()}}),
+                     [w[:2] for w in wrong.values()])
     return plan
 
 
@@ -350,7 +350,8 @@ def round_trip(tmp_path, assignments, escape=False) -> Path:
         guarded.update({p: p.read_bytes() for p in (root / "submitted").rglob("*.ipynb")})
 
     for assignment in assignments:
-        run(root, "lottery-keras", "course", "grade", assignment, "--processes", "256")
+        run(root, "lottery-keras", "course", "grade", assignment, "--processes", "256",
+            "--timeout", "20")      # per cell; the infinite loops stop sooner
     for path, content in guarded.items():
         assert path.read_bytes() == content, f"{path} was changed during grading"
     run(root, "nbgrader", "export")
@@ -380,8 +381,8 @@ def check_scores(sub, student, expect, first_visible):
         assert total == 0, (student, grades)
     elif expect == "chaos":         # only the visible tests of the part it solved
         assert total == grades[first_visible][1] > 0, (student, grades)
-    else:
-        visible, hidden = expect
-        assert grades[visible][0] == grades[visible][1] > 0, (student, grades)
-        assert grades[hidden][0] == 0 < grades[hidden][1], (student, grades)
-        assert total == full - grades[hidden][1], (student, grades)
+    else:                           # wrong answers: visible tests pass, hidden ones fail
+        for visible, hidden in expect:
+            assert grades[visible][0] == grades[visible][1] > 0, (student, visible, grades)
+            assert grades[hidden][0] == 0 < grades[hidden][1], (student, hidden, grades)
+        assert total == sum(grades[visible][1] for visible, _ in expect), (student, grades)
