@@ -104,7 +104,8 @@ def _preprocessor_class():
                                 ignore=shutil.ignore_patterns("*.ipynb"))
                 nbformat.write(nb, scratch / "notebook.ipynb")
                 sandbox.prepare(scratch)
-                env = {"HOME": "/tmp/home", "IPYTHONDIR": "/tmp/ipython", "MPLBACKEND": "Agg",
+                env = {"HOME": "/tmp", "IPYTHONDIR": "/tmp/ipython", "MPLBACKEND": "Agg",
+                       "MPLCONFIGDIR": "/tmp/matplotlib",
                        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                        "NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1",
                        **{k: os.environ[k] for k in _PASSED_ENV if k in os.environ}}
