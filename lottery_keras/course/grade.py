@@ -9,8 +9,9 @@ it inside :mod:`~lottery_keras.course.sandbox`, and takes back *only the outputs
 (the sources, metadata and test cells stay those of the sanitised notebook). Everything else —
 the gradebook, ``autograded/``, late penalties — is stock nbgrader on the trusted side.
 
-The kernel inside is configured for grading: it seals the checkers' world before the first
-cell (:func:`lottery_keras.course.guard.seal_kernel`), and it does not capture C-level output
+The kernel inside is configured for grading: it imports TensorFlow while it starts if the
+notebook uses it, seals the checkers' world before the first cell
+(:func:`lottery_keras.course.guard.seal_kernel`), and it does not capture C-level output
 (``IPKernelApp.capture_fd_output = False``): a library's log line written straight to file
 descriptor 2 (TensorFlow's "failed call to cuInit" on a machine with CUDA libraries and no GPU)
 goes to the sandbox's log, never into whichever cell happens to be running, so it cannot turn a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -30,9 +32,13 @@ from lottery_keras.course import sandbox
 
 KERNEL_CONFIG = """\
 c.IPKernelApp.capture_fd_output = False
-c.IPKernelApp.exec_lines = [
+c.IPKernelApp.exec_lines = [{preload!r},
     "import lottery_keras.course.guard as _lk_guard; _lk_guard.seal_kernel(); del _lk_guard"]
 """
+# A notebook that uses TensorFlow gets it imported while the kernel starts (under nbclient's
+# start-up limit, not a cell's 30 s: the import alone can take that long on a busy machine).
+_USES_TF = re.compile(r"\b(tf|keras|tensorflow)\b")
+_PRELOAD_TF = "import lottery_keras; lottery_keras.tf"
 _PASSED_ENV = ("LOTTERY_KERAS_FAST", "LOTTERY_KERAS_DATA", "PYTHONPATH", "TF_USE_LEGACY_KERAS")
 MAX_RESULT_MB = 32
 
@@ -179,11 +185,13 @@ def _inside(source: str, dest: str, timeout: str) -> None:
     import nbformat
     from nbgrader.preprocessors import Execute, LimitOutput
 
+    nb = nbformat.read(source, as_version=4)
+    uses_tf = any(_USES_TF.search(c.source) for c in nb.cells if c.cell_type == "code")
     profile = Path(os.environ["IPYTHONDIR"]) / "profile_default"
     profile.mkdir(parents=True, exist_ok=True)
-    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
-    nb = nbformat.read(source, as_version=4)
-    execute = Execute(timeout=int(timeout),
+    (profile / "ipython_kernel_config.py").write_text(
+        KERNEL_CONFIG.format(preload=_PRELOAD_TF if uses_tf else "pass"))
+    execute = Execute(timeout=int(timeout), startup_timeout=600,
                       extra_arguments=["--HistoryManager.hist_file=:memory:"])
     try:
         execute.preprocess(nb, {"metadata": {"path": os.getcwd()}})
