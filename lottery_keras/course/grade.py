@@ -10,7 +10,7 @@ it inside :mod:`~lottery_keras.course.sandbox`, and takes back *only the outputs
 the gradebook, ``autograded/``, late penalties — is stock nbgrader on the trusted side.
 
 The kernel inside is configured for grading: it imports TensorFlow while it starts if the
-notebook uses it, seals the checkers' world before the first cell
+notebook's graded part uses it, seals the checkers' world before the first cell
 (:func:`lottery_keras.course.guard.seal_kernel`), and it does not capture C-level output
 (``IPKernelApp.capture_fd_output = False``): a library's log line written straight to file
 descriptor 2 (TensorFlow's "failed call to cuInit" on a machine with CUDA libraries and no GPU)
@@ -35,8 +35,9 @@ c.IPKernelApp.capture_fd_output = False
 c.IPKernelApp.exec_lines = [{preload!r},
     "import lottery_keras.course.guard as _lk_guard; _lk_guard.seal_kernel(); del _lk_guard"]
 """
-# A notebook that uses TensorFlow gets it imported while the kernel starts (under nbclient's
-# start-up limit, not a cell's 30 s: the import alone can take that long on a busy machine).
+# A notebook that uses TensorFlow up to its last graded cell gets it imported while the kernel
+# starts (under nbclient's start-up limit, not a cell's 30 s: the import alone can take that
+# long on a busy machine).
 _USES_TF = re.compile(r"\b(tf|keras|tensorflow)\b")
 _PRELOAD_TF = "import lottery_keras; lottery_keras.tf"
 _PASSED_ENV = ("LOTTERY_KERAS_FAST", "LOTTERY_KERAS_DATA", "PYTHONPATH", "TF_USE_LEGACY_KERAS")
@@ -186,7 +187,10 @@ def _inside(source: str, dest: str, timeout: str) -> None:
     from nbgrader.preprocessors import Execute, LimitOutput
 
     nb = nbformat.read(source, as_version=4)
-    uses_tf = any(_USES_TF.search(c.source) for c in nb.cells if c.cell_type == "code")
+    graded = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {})
+              .get("grade")]
+    uses_tf = any(_USES_TF.search(c.source) for c in nb.cells[:max(graded, default=-1) + 1]
+                  if c.cell_type == "code")
     profile = Path(os.environ["IPYTHONDIR"]) / "profile_default"
     profile.mkdir(parents=True, exist_ok=True)
     (profile / "ipython_kernel_config.py").write_text(
