@@ -2,14 +2,13 @@
 
 Each takes the released notebook and the solution's answer cells and returns a notebook:
 
-* ``tampered(..., attack)``: answers that solve nothing, plus one attack: ``globals`` rebinds
-  the checkers (and ``np``) in the notebook's globals, and the answers return objects whose
-  ``__eq__`` / ``__array__`` / ``__bool__`` lie, an ndarray subclass that always compares equal
-  and a dict subclass that does; ``modules`` patches the feedback module, ``numpy`` and
-  ``numpy.testing`` from inside the first answer while the test cell runs; ``builtins``
-  replaces ``abs`` / ``isinstance`` / ``len`` and puts a fake feedback module in
-  ``sys.modules``. (One attack per submission: once one is detected every later cell fails, so
-  a second attack in the same notebook would never be exercised.)
+* ``tampered(..., "globals")``: answers that solve nothing; the checkers (and ``np``) rebound in
+  the notebook's globals; answers returning objects whose ``__eq__`` / ``__array__`` /
+  ``__bool__`` lie, an ndarray subclass that always compares equal, a dict subclass that does;
+  the last answer patches the feedback module, ``numpy`` and ``numpy.testing`` while its test
+  cell runs (last: once detected, every later cell fails, so nothing after it is exercised).
+* ``tampered(..., "builtins")``: answers returning None; ``abs`` / ``isinstance`` / ``len``
+  replaced and a fake feedback module put in ``sys.modules``.
 * ``chaos``: the first part solved honestly while printing megabytes, its hidden-test cell
   deleted; the second part's answer an infinite loop and its visible-test cell edited to
   ``pass``; a cell that kills the kernel before the last hidden test.
@@ -61,19 +60,18 @@ class _LyingDict(dict):
     def __ne__(self, other): return False
 '''
 
-ATTACKS = {
-    # the helpers and np rebound in the notebook's globals (the answers lie instead of failing)
-    "globals": LIARS + '''
+GLOBALS = '''
 _none = lambda *args, **kwargs: None
 check_close = check_equal = check_true = check_raises = check_unchanged = _none
 check_shape = check_dtype = _none
 class _AnyNumpy:
     def __getattr__(self, name): return lambda *args, **kwargs: True
 np = _AnyNumpy()
-''',
-    # the feedback module, numpy and numpy.testing patched, from inside the answer: while the
-    # visible test cell runs, after the kernel checked it
-    "modules": '''
+'''
+
+# the feedback module, numpy and numpy.testing patched from inside an answer, while the test
+# cell that called it runs (after the kernel checked the cell)
+MODULES = '''
 def _patch():
     import numpy, numpy.testing
     import lottery_keras.course.feedback as fb
@@ -83,9 +81,10 @@ def _patch():
                 setattr(module, name, lambda *args, **kwargs: None)
     numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True
     numpy.abs = numpy.asarray
-''',
-    # builtins replaced and a fake feedback module put in sys.modules, all in one statement
-    "builtins": '''
+'''
+
+# builtins replaced and a fake feedback module put in sys.modules, all in one statement
+BUILTINS = '''
 def _attack():
     import builtins, sys, types
     isinstance_, len_ = builtins.isinstance, builtins.len
@@ -99,10 +98,9 @@ def _attack():
 
 
 _attack()
-'''.replace("CHECKS", repr(CHECKS)),
-}
-RETURNS = {"globals": ["_Liar()", "_np.zeros(3).view(_AlwaysEqual)", "_LyingDict(w=_Liar())"],
-           "modules": ["_patch() or None"], "builtins": ["None"]}
+'''.replace("CHECKS", repr(CHECKS))
+ATTACKS = ("globals", "builtins")
+LIES = ["_Liar()", "_np.zeros(3).view(_AlwaysEqual)", "_LyingDict(w=_Liar())"]
 
 
 def parts(release) -> list[tuple[str, list[str]]]:
@@ -126,13 +124,23 @@ def _cells(nb):
 
 
 def tampered(release, answers: dict[str, str], attack: str):
-    """Answers that solve nothing; the `attack` (a key of ATTACKS) in the first answer cell."""
+    """Answers that solve nothing, with one of ATTACKS.
+
+    ``globals``: the first answer cell rebinds the helpers and ``np``; every answer but the last
+    returns a lying object; the last one patches the modules when called. ``builtins``: the
+    first answer cell patches builtins and sys.modules; the answers return None.
+    """
     nb = nbformat.read(release, 4)
     cells = _cells(nb)
-    returns = RETURNS[attack]
-    for k, (grade_id, _) in enumerate(parts(release)):
-        code = [ATTACKS[attack]] if k == 0 else []
-        code += [f"def {name}(*args, **kwargs):\n    return {returns[k % len(returns)]}\n"
+    ids = [grade_id for grade_id, _ in parts(release)]
+    for k, grade_id in enumerate(ids):
+        last = k == len(ids) - 1
+        if attack == "builtins":
+            code, returns = [BUILTINS] if k == 0 else [], "None"
+        else:
+            code = ([LIARS + GLOBALS] if k == 0 else []) + ([MODULES] if last else [])
+            returns = "_patch() or None" if last else LIES[k % len(LIES)]
+        code += [f"def {name}(*args, **kwargs):\n    return {returns}\n"
                  for name in _functions(answers[grade_id])]
         cells[grade_id].source = "\n".join(code)
     return nb

@@ -9,9 +9,8 @@ gradebook. Per assignment, all students graded in one run:
 * the solution scores full marks, the untouched exercise 0;
 * `wrong`: for each graded function a plausible wrong answer that passes the visible tests but
   fails the hidden ones: full on every visible-test cell, 0 on every hidden one;
-* `tampered_globals`, `tampered_modules`, `tampered_builtins` (tests/hostile.py: rebound
-  helpers with lying answers; patched feedback/numpy/numpy.testing; patched builtins and
-  sys.modules) score 0;
+* `tampered_globals` (tests/hostile.py: rebound helpers, lying answers, then patched feedback/
+  numpy/numpy.testing) and `tampered_builtins` (patched builtins and sys.modules) score 0;
 * `chaos` (megabytes of output, a deleted and an edited test cell, an infinite loop, a kernel
   crash) keeps only the visible tests of the part it solved.
 
