@@ -298,7 +298,7 @@ def test_round_trip_through_the_sandbox(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_round_trip_of_every_assignment(tmp_path, assignment):
-    """The same for each assignment in solutions/ (8 or 9 sandboxed notebook runs each)."""
+    """The same for each assignment in solutions/ (6 sandboxed notebook runs each)."""
     round_trip(tmp_path, [assignment])
 
 
