@@ -1,29 +1,44 @@
-"""A round trip through real nbgrader, with the commands the README gives instructors.
+"""A round trip through real nbgrader, graded in the sandbox as the README tells instructors.
 
-In a fresh course folder: `nbgrader db assignment add`, `nbgrader db student add`,
-`nbgrader generate_assignment` (whose release must equal the committed exercises/), submissions
-under submitted/<student>/<assignment>/, `nbgrader autograde`, `nbgrader export`,
-`nbgrader generate_feedback`, then the scores read back from the gradebook. Per assignment:
+In a fresh course folder: `nbgrader db assignment add`, `nbgrader generate_assignment` (whose
+release must equal the committed exercises/), submissions under submitted/<student>/<assignment>/,
+`lottery-keras course grade` (nbgrader's autograde, each submission executed in a bubblewrap
+sandbox), `nbgrader export`, `nbgrader generate_feedback`, then the scores read back from the
+gradebook. Per assignment, all students graded in one run:
 
-* the solution scores full marks,
-* the untouched exercise scores 0,
-* for each graded function, a plausible wrong answer that passes the visible tests but fails
-  the hidden ones scores partial marks: full on the visible-test cell, 0 on the hidden one.
+* the solution scores full marks, the untouched exercise 0;
+* `wrong`: for each graded function a plausible wrong answer that passes the visible tests but
+  fails the hidden ones: full on every visible-test cell, 0 on every hidden one;
+* `tampered_globals` (tests/hostile.py: rebound helpers, lying answers, then patched feedback/
+  numpy/numpy.testing) and `tampered_builtins` (patched builtins and sys.modules) score 0;
+* `chaos` (megabytes of output, a deleted and an edited test cell, an infinite loop, a kernel
+  crash) keeps only the visible tests of the part it solved.
+
+The default run does assignment 01 (numpy only) and adds `escape`: a submission that tries to
+overwrite the gradebook, another submission and source/, reach the network, fork without end and
+allocate 64 GB; the sandbox stops all of it, those files are byte-identical afterwards, and the
+other students' grades are right. Its honest first answer writes a C-level log line to stderr
+(as TensorFlow does on a machine with CUDA libraries and no GPU) while its graded cell runs; it
+still gets full marks.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import hostile
 import nbformat
 import pytest
 
 pytest.importorskip("nbgrader")
+if shutil.which("bwrap") is None:
+    pytest.fail("bubblewrap is needed to grade: apt-get install -y bubblewrap", pytrace=False)
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE_ID = "lottery-keras"
@@ -230,13 +245,14 @@ def count_macs(kernels, nonzero_only=False):
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
 
 
-def nbgrader(root: Path, *args: str) -> str:
+def run(root: Path, *args: str) -> str:
+    """Run a command of this environment (nbgrader, lottery-keras) in the course folder."""
     bindir = os.path.dirname(sys.executable)     # nbgrader shells out to alembic from here
     env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
                LOTTERY_KERAS_FAST="1")
-    proc = subprocess.run([os.path.join(bindir, "nbgrader"), *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}"
+    proc = subprocess.run([os.path.join(bindir, args[0]), *args[1:]], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, f"{' '.join(args)} failed:\n{proc.stdout}{proc.stderr}"
     return proc.stdout + proc.stderr
 
 
@@ -267,72 +283,105 @@ def test_every_graded_function_has_a_wrong_answer():
 QUICK = ["01_pruning_in_1989"]  # numpy only: the default run grades this one for real
 
 
-def test_round_trip_through_nbgrader(tmp_path):
-    """generate_assignment + autograde of assignment 01's solution, exercise and wrong answers."""
-    round_trip(tmp_path, QUICK)
+def test_round_trip_through_the_sandbox(tmp_path):
+    """Assignment 01: solution, exercise, wrong answers, the hostile battery and `escape`."""
+    root = round_trip(tmp_path, QUICK, escape=True)
+    graded = nbformat.read(root / "autograded" / "escape" / QUICK[0] / f"{QUICK[0]}.ipynb", 4)
+    text = json.dumps([cell.get("outputs", []) for cell in graded.cells])
+    assert "cuInit" not in text     # the C-level log line went to the sandbox's log, not a cell
+    assert "WROTE" not in text and text.count("refused ") == 6, text[:3000]
+    assert "no network" in text and "NETWORK" not in text
+    assert "fork bomb stopped after" in text and "FORK BOMB RAN" not in text
+    assert "memory hog stopped: MemoryError" in text
 
 
 @pytest.mark.slow
-def test_round_trip_of_every_assignment(tmp_path):
-    """The same for every assignment in solutions/ (about 35 graded notebook runs)."""
-    round_trip(tmp_path, ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_round_trip_of_every_assignment(tmp_path, assignment):
+    """The same for each assignment in solutions/ (6 sandboxed notebook runs each)."""
+    round_trip(tmp_path, [assignment])
 
 
-def round_trip(tmp_path, assignments):
+def plan_for(assignment, release, root):
+    """student -> (notebook, expectation) for one assignment."""
+    right = solution_answers(assignment)
+    plan = {"solution": (submission(release, right), "full"),
+            "untouched": (submission(release, {}), "zero"),
+            **{f"tampered_{attack}": (hostile.tampered(release, right, attack), "zero")
+               for attack in hostile.ATTACKS},
+            "chaos": (hostile.chaos(release, right), "chaos")}
+    wrong = WRONG_ANSWERS[assignment]   # all in one submission: they do not depend on each other
+    plan["wrong"] = (submission(release, {**right, **{g: w[2] for g, w in wrong.items()}}),
+                     [w[:2] for w in wrong.values()])
+    return plan
+
+
+def round_trip(tmp_path, assignments, escape=False) -> Path:
     from nbgrader.api import Gradebook
 
     root = tmp_path / "course"
     root.mkdir()
     (root / "nbgrader_config.py").write_text(
         f'c = get_config()\nc.CourseDirectory.course_id = "{COURSE_ID}"\n')
-    students: dict[str, dict[str, tuple]] = {}
+    plans, guarded = {}, {}
     for assignment in assignments:
         (root / "source" / assignment).mkdir(parents=True)
         shutil.copy(REPO / "solutions" / f"{assignment}.ipynb",
                     root / "source" / assignment / f"{assignment}.ipynb")
-        nbgrader(root, "db", "assignment", "add", assignment)
-        nbgrader(root, "generate_assignment", assignment)
+        run(root, "nbgrader", "db", "assignment", "add", assignment)
+        run(root, "nbgrader", "generate_assignment", assignment)
         release = root / "release" / assignment / f"{assignment}.ipynb"
         assert release.read_bytes() == (REPO / "exercises" / f"{assignment}.ipynb").read_bytes(), \
             "nbgrader's release differs from exercises/: run `lottery-keras course build`"
-
-        right = solution_answers(assignment)
-        plan = {"solution": (right, None), "untouched": ({}, None)}
-        for grade_id, (visible, hidden, wrong) in WRONG_ANSWERS[assignment].items():
-            plan[f"wrong_{grade_id}"] = ({**right, grade_id: wrong}, (visible, hidden))
-        for student, (answers, _) in plan.items():
+        plan = plans[assignment] = plan_for(assignment, release, root)
+        if escape:
+            name = f"{assignment}/{assignment}.ipynb"
+            targets = [f"{base}{path}" for base in ("../../../", f"{root}/")
+                       for path in ("gradebook.db", f"submitted/solution/{name}",
+                                    f"source/{name}")]
+            plan["escape"] = (hostile.escape(release, solution_answers(assignment), targets),
+                              "full")
+        for student, (nb, _) in plan.items():
             folder = root / "submitted" / student / assignment
             folder.mkdir(parents=True)
-            nbformat.write(submission(release, answers), folder / f"{assignment}.ipynb")
-        students[assignment] = plan
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+        guarded.update({p: p.read_bytes() for p in (root / "source" / assignment).iterdir()})
+        guarded.update({p: p.read_bytes() for p in (root / "submitted").rglob("*.ipynb")})
 
-    for student in sorted({s for plan in students.values() for s in plan}):
-        nbgrader(root, "db", "student", "add", student, "--first-name", student,
-                 "--last-name", "Tester")
     for assignment in assignments:
-        nbgrader(root, "autograde", assignment)
-    nbgrader(root, "export")
+        run(root, "lottery-keras", "course", "grade", assignment, "--processes", "256",
+            "--timeout", "20")   # per cell: the graded ones take seconds; the loops stop sooner
+    for path, content in guarded.items():
+        assert path.read_bytes() == content, f"{path} was changed during grading"
+    run(root, "nbgrader", "export")
     for assignment in assignments:
-        nbgrader(root, "generate_feedback", assignment)
+        run(root, "nbgrader", "generate_feedback", assignment)
         assert (root / "feedback" / "solution" / assignment / f"{assignment}.html").is_file()
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
-        for assignment, plan in students.items():
-            for student, (_, wrong) in plan.items():
-                sub = gb.find_submission(assignment, student)
-                grades = {g.name: (g.score, g.max_score) for nb in sub.notebooks
-                          for g in nb.grades}
-                total, full = sub.score, sub.max_score
-                assert full > 0
-                if student == "solution":
-                    assert total == full, grades
-                elif student == "untouched":
-                    assert total == 0, grades
-                else:
-                    visible, hidden = wrong
-                    assert grades[visible][0] == grades[visible][1] > 0, (student, grades)
-                    assert grades[hidden][0] == 0 < grades[hidden][1], (student, grades)
-                    assert total == full - grades[hidden][1], (student, grades)
-
+        for assignment, plan in plans.items():
+            first_visible = hostile.parts(root / "release" / assignment /
+                                          f"{assignment}.ipynb")[0][1][0]
+            for student, (_, expect) in plan.items():
+                check_scores(gb.find_submission(assignment, student), student, expect,
+                             first_visible)
     rows = list(csv.DictReader((root / "grades.csv").open()))
-    assert {r["student_id"] for r in rows} == {s for plan in students.values() for s in plan}
+    assert {r["student_id"] for r in rows} == {s for plan in plans.values() for s in plan}
+    return root
+
+
+def check_scores(sub, student, expect, first_visible):
+    grades = {g.name: (g.score, g.max_score) for nb in sub.notebooks for g in nb.grades}
+    total, full = sub.score, sub.max_score
+    assert full > 0
+    if expect == "full":
+        assert total == full, (student, grades)
+    elif expect == "zero":
+        assert total == 0, (student, grades)
+    elif expect == "chaos":         # only the visible tests of the part it solved
+        assert total == grades[first_visible][1] > 0, (student, grades)
+    else:                           # wrong answers: visible tests pass, hidden ones fail
+        for visible, hidden in expect:
+            assert grades[visible][0] == grades[visible][1] > 0, (student, visible, grades)
+            assert grades[hidden][0] == 0 < grades[hidden][1], (student, hidden, grades)
+        assert total == sum(grades[visible][1] for visible, _ in expect), (student, grades)

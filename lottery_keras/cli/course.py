@@ -1,4 +1,4 @@
-"""`lottery-keras course ...`: build the exercises, time the notebooks.
+"""`lottery-keras course ...`: build the exercises, grade submissions, time the notebooks.
 
 Nothing here imports TensorFlow; the heavy imports (nbformat, nbclient) happen inside the
 commands, so ``lottery-keras --help`` stays quick.
@@ -31,6 +31,33 @@ def add_parser(sub) -> None:
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 and list the files that are out of date")
     build.set_defaults(func=run_build)
+
+    grade = tools.add_parser(
+        "grade", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="nbgrader autograde, each submission executed in a bubblewrap sandbox",
+        description="Run nbgrader's autograde on the submissions of ASSIGNMENT (run it in the "
+                    "course folder, or pass --root). Each notebook is executed in a bubblewrap "
+                    "sandbox that sees only a scratch copy of that one submission, with no "
+                    "network, as an unprivileged user, under the limits below; nbgrader then "
+                    "writes the grades into the gradebook and the graded notebook into "
+                    "autograded/ outside the sandbox. Refuses to run without bubblewrap.")
+    grade.add_argument("assignment", help="assignment name (a folder of source/)")
+    grade.add_argument("--student", action="append", metavar="ID",
+                       help="grade only this student (repeatable; default: every submission)")
+    grade.add_argument("--root", default=".", help="the nbgrader course folder")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again submissions that are already in autograded/")
+    grade.add_argument("--timeout", type=int, default=30, help="seconds allowed per cell")
+    from lottery_keras.course.sandbox import Limits
+
+    for field, unit in (("cpu_seconds", "CPU seconds per process"),
+                        ("memory_mb", "MiB of address space per process"),
+                        ("processes", "processes and threads in all"),
+                        ("file_mb", "MiB per file written"),
+                        ("wall_seconds", "seconds for a whole submission")):
+        grade.add_argument(f"--{field.replace('_', '-')}", type=int,
+                           default=getattr(Limits, field), help=f"limit: {unit}")
+    grade.set_defaults(func=run_grade)
 
     time = tools.add_parser(
         "time", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -76,6 +103,20 @@ def run_build(args) -> int:
     print(f"{len(report.written)} written, {len(report.unchanged)} unchanged, "
           f"{len(report.removed)} removed")
     return 0
+
+
+def run_grade(args) -> int:
+    from lottery_keras.course.grade import grade
+    from lottery_keras.course.sandbox import Limits, SandboxMissing
+
+    limits = Limits(args.cpu_seconds, args.memory_mb, args.processes, args.file_mb,
+                    args.wall_seconds)
+    try:
+        return grade(args.assignment, args.student, root=args.root, force=args.force,
+                     timeout=args.timeout, limits=limits)
+    except (SandboxMissing, ValueError) as err:
+        print(f"lottery-keras course grade: {err}", file=sys.stderr)
+        return 2
 
 
 def run_time(args) -> int:

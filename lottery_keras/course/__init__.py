@@ -1,8 +1,13 @@
 """Course tools: exercise generation, student feedback helpers, notebook timing.
 
-``lottery_keras.course.feedback``  helpers for the visible tests students run (``check_close`` ...)
+``lottery_keras.course.feedback``  the checks graded cells run (``check_close`` ...)
+``lottery_keras.course.guard``     what makes those checks trustworthy: a seal of numpy, builtins
+                                   and lottery_keras, the grading kernel's watchdog, plain answers
 ``lottery_keras.course.build``     ``solutions/`` -> ``exercises/`` exactly as nbgrader's
                                    ``generate_assignment`` would write them
+``lottery_keras.course.validate``  the checks of a source notebook done before building
+``lottery_keras.course.grade``     ``lottery-keras course grade``: nbgrader autograde with the
+                                   execution step in ``lottery_keras.course.sandbox`` (bubblewrap)
 ``lottery_keras.course.execute``   run a notebook top to bottom with nbclient (fast or default mode)
 ``lottery_keras.course.timing``    ``lottery-keras course time``: the runtime table
 

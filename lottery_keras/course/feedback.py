@@ -16,12 +16,18 @@ fails with::
       hint: a magnitude score is |w|, the absolute value of each weight
 
 Every check returns None when it passes and raises ``AssertionError`` otherwise. Values may be
-numbers, array-likes, or dicts of them (compared key by key). Only numpy is imported.
+numbers, strings, numpy arrays, or lists, tuples and dicts of them (compared key by key); other
+types, subclasses included, are refused (:func:`lottery_keras.course.guard.plain`). Every check
+first verifies that numpy, builtins and this module are the ones sealed when it was imported
+(:mod:`lottery_keras.course.guard`), so a graded cell that imports its checkers afresh cannot be
+fooled by an earlier cell rebinding or patching them. Only numpy is imported.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from lottery_keras.course import guard
 
 __all__ = [
     "check_close",
@@ -85,16 +91,27 @@ def _first_difference(bad: np.ndarray) -> tuple:
     return tuple(int(i) for i in np.argwhere(bad)[0])
 
 
+def _trusted(name, *values):
+    """Verify the seal, then the values as plain copies (AssertionError for anything else)."""
+    guard.verify()
+    return [guard.plain(value, name) for value in values]
+
+
 def check_close(name, actual, expected, *, atol=1e-6, rtol=1e-6, hint=None) -> None:
     """Check that `actual` equals `expected` up to ``atol + rtol * |expected|`` elementwise.
 
     Shapes must match exactly (no broadcasting); NaN never matches.
     """
+    actual, expected = _trusted(name, actual, expected)
+    _close(name, actual, expected, atol, rtol, hint)
+
+
+def _close(name, actual, expected, atol, rtol, hint) -> None:
     if isinstance(expected, dict):
         _as_array(name, actual, expected, hint)
         _check_keys(name, actual, expected, hint)
         for key in expected:
-            check_close(f"{name}[{key!r}]", actual[key], expected[key], atol=atol, rtol=rtol,
+            _close(f"{name}[{key!r}]", actual[key], expected[key], atol=atol, rtol=rtol,
                         hint=hint)
         return
     actual, expected = _as_array(name, actual, expected, hint)
@@ -117,11 +134,16 @@ def check_close(name, actual, expected, *, atol=1e-6, rtol=1e-6, hint=None) -> N
 
 def check_equal(name, actual, expected, *, hint=None) -> None:
     """Check exact equality: numbers, strings, arrays (same shape, same values) or dicts."""
+    actual, expected = _trusted(name, actual, expected)
+    _equal(name, actual, expected, hint)
+
+
+def _equal(name, actual, expected, hint) -> None:
     if isinstance(expected, dict):
         _as_array(name, actual, expected, hint)
         _check_keys(name, actual, expected, hint)
         for key in expected:
-            check_equal(f"{name}[{key!r}]", actual[key], expected[key], hint=hint)
+            _equal(f"{name}[{key!r}]", actual[key], expected[key], hint)
         return
     if isinstance(expected, (str, bytes, type(None))) or np.isscalar(expected):
         if isinstance(actual, np.ndarray) and actual.ndim:
@@ -143,7 +165,7 @@ def check_equal(name, actual, expected, *, hint=None) -> None:
 
 def check_shape(name, actual, expected_shape, *, hint=None) -> None:
     """Check that `actual` is an array of shape `expected_shape`."""
-    expected_shape = tuple(expected_shape)
+    actual, expected_shape = _trusted(name, actual, tuple(expected_shape))
     if actual is None:
         _fail(name, [f"expected an array of shape {expected_shape}, got None",
                      "the function returned None: is a `return` statement missing?"], hint)
@@ -154,6 +176,7 @@ def check_shape(name, actual, expected_shape, *, hint=None) -> None:
 
 def check_dtype(name, actual, expected_dtype, *, hint=None) -> None:
     """Check that `actual` is a numpy array of dtype `expected_dtype`."""
+    (actual,) = _trusted(name, actual)
     dtype = getattr(actual, "dtype", None)
     if dtype != np.dtype(expected_dtype):
         _fail(name, [f"expected dtype {np.dtype(expected_dtype)}",
@@ -162,15 +185,18 @@ def check_dtype(name, actual, expected_dtype, *, hint=None) -> None:
 
 def check_raises(name, exception, func, *args, hint=None, **kwargs) -> None:
     """Check that ``func(*args, **kwargs)`` raises `exception` (a class or tuple of classes)."""
+    guard.verify()
     expected = getattr(exception, "__name__", None) or " or ".join(e.__name__ for e in exception)
     try:
         result = func(*args, **kwargs)
     except exception:
+        guard.verify()   # the function ran: it may have changed the environment
         return
     except NotImplementedError:
         raise
     except Exception as err:  # report whatever came instead
         _fail(name, [f"expected {expected}", f"got {type(err).__name__}: {err}"], hint)
+    guard.verify()
     _fail(name, [f"expected {expected} to be raised", f"but it returned {_fmt(result)}"], hint)
 
 
@@ -180,8 +206,9 @@ def _show(value) -> str:
 
 def check_unchanged(name, before, after, *, hint=None) -> None:
     """Check that an input was not modified in place (`before` is a copy taken earlier)."""
+    before, after = _trusted(name, before, after)
     try:
-        check_equal(name, after, before)
+        _equal(name, after, before, None)
     except AssertionError:
         _fail(name, [f"was modified in place: it was {_show(before)}",
                      f"and is now {_show(after)}",
@@ -189,6 +216,15 @@ def check_unchanged(name, before, after, *, hint=None) -> None:
 
 
 def check_true(name, condition, *, detail="", hint=None) -> None:
-    """Check a condition that the other helpers do not cover; `detail` says what was seen."""
+    """Check a condition that the other helpers do not cover; `detail` says what was seen.
+
+    The condition must be a bool (or numpy bool): an object's own truth value could lie.
+    """
+    guard.verify()
+    if type(condition) not in (bool, np.bool_):
+        _fail(name, [f"the condition is a {type(condition).__name__}, not True or False"], hint)
     if not condition:
         _fail(name, [detail] if detail else [], hint)
+
+
+guard.seal()   # the state at the first import is the trusted one (see guard.seal_kernel)
