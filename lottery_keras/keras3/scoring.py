@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from lottery_keras.keras3.layers import prunable_layers
+from lottery_keras.pruning import layers as layer_table
 from lottery_keras.pruning import masks as masks_lib
 from lottery_keras.scoring.criteria import GRASP_TEMPERATURE
 
@@ -133,10 +134,27 @@ class GraSP(Snip):
         return kernel * hg
 
 
-_PASS = (keras.layers.Dropout, keras.layers.Activation, keras.layers.ReLU, keras.layers.InputLayer)
-_POOLS = {keras.layers.MaxPooling1D: "max", keras.layers.MaxPooling2D: "max", keras.layers.MaxPooling3D: "max",
-          keras.layers.AveragePooling1D: "average", keras.layers.AveragePooling2D: "average",
-          keras.layers.AveragePooling3D: "average"}
+def _conv(layer, x, w):
+    return ops.conv(x, w[0], strides=layer.strides, padding=layer.padding, dilation_rate=layer.dilation_rate) + w[1]
+
+
+def _pool(op):
+    return lambda layer, x, w: op(x, layer.pool_size, layer.strides, layer.padding)
+
+
+def _reshape(layer, x, w):
+    return ops.reshape(x, (ops.shape(x)[0], *getattr(layer, "target_shape", (-1,))))
+
+
+# SynFlow's linearised forward per the layer table's `linear` (pruning/layers.py): (layer, x, (w, b)) -> output
+_LINEAR = {
+    "identity": lambda layer, x, w: x,
+    "dense": lambda layer, x, w: ops.matmul(x, w[0]) + w[1],
+    "conv": _conv, "conv_nd": _conv,
+    "flatten": _reshape, "reshape": _reshape,
+    "max_pool": _pool(ops.max_pool), "max_pool_nd": _pool(ops.max_pool),
+    "avg_pool": _pool(ops.average_pool), "avg_pool_nd": _pool(ops.average_pool),
+}
 
 
 def _linear_forward(model, weights: dict, x):
@@ -144,18 +162,11 @@ def _linear_forward(model, weights: dict, x):
     for layer in model.layers:
         if getattr(layer, "data_format", "channels_last") != "channels_last":
             raise TypeError(f"SynFlow handles channels_last layers only; {layer.name!r} is channels_first")
-        if layer.name in weights and isinstance(layer, keras.layers.Dense):
-            x = ops.matmul(x, weights[layer.name][0]) + weights[layer.name][1]
-        elif layer.name in weights and hasattr(layer, "dilation_rate"):
-            x = ops.conv(x, weights[layer.name][0], strides=layer.strides, padding=layer.padding,
-                         dilation_rate=layer.dilation_rate) + weights[layer.name][1]
-        elif isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
-            x = ops.reshape(x, (ops.shape(x)[0], *getattr(layer, "target_shape", (-1,))))
-        elif type(layer) in _POOLS:
-            pool = ops.max_pool if _POOLS[type(layer)] == "max" else ops.average_pool
-            x = pool(x, layer.pool_size, layer.strides, layer.padding)
-        elif not isinstance(layer, _PASS):
+        linear = layer_table.info(layer).linear
+        op = _LINEAR.get(linear)
+        if op is None or (linear in ("dense", "conv", "conv_nd") and layer.name not in weights):
             raise TypeError(f"SynFlow does not know how to linearise layer {layer.name!r} ({type(layer).__name__})")
+        x = op(layer, x, weights.get(layer.name))
     return x
 
 

@@ -38,6 +38,13 @@ LAYERS = {
     "AveragePooling2D": LayerInfo(linear="avg_pool", per_unit=True),
     "GlobalAveragePooling2D": LayerInfo(per_unit=True),
     "GlobalMaxPooling2D": LayerInfo(per_unit=True),
+    # Other ranks: linearised by the Keras 3 path's SynFlow only (ops.conv / pooling of any rank).
+    "Conv1D": LayerInfo(linear="conv_nd"),
+    "Conv3D": LayerInfo(linear="conv_nd"),
+    "MaxPooling1D": LayerInfo(linear="max_pool_nd", per_unit=True),
+    "MaxPooling3D": LayerInfo(linear="max_pool_nd", per_unit=True),
+    "AveragePooling1D": LayerInfo(linear="avg_pool_nd", per_unit=True),
+    "AveragePooling3D": LayerInfo(linear="avg_pool_nd", per_unit=True),
     "Dropout": LayerInfo(linear="identity", per_unit=True),
     "InputLayer": LayerInfo(linear="identity"),
     "Activation": LayerInfo(linear="identity"),
