@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from lottery_keras.keras3.layers import CONV, prunable_layers, weight_layers
-from lottery_keras.pruning.masks import check_fraction
+from lottery_keras.pruning.masks import lth_layer_rates
 
 _SALT = 0x5EED  # keeps re-init seeds apart from the seeds models are built with
 
@@ -57,11 +57,6 @@ def fresh_weights(model, seed: int) -> dict:
 
 
 def lth_rates(model, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
-    """{layer name: rate}: `conv` for conv layers, `dense` for the others, `output`
-    (default half the dense rate) for the last prunable layer (Frankle & Carbin 2019)."""
-    dense, conv = check_fraction(dense, "dense rate"), check_fraction(conv, "conv rate")
-    output = dense / 2 if output is None else check_fraction(output, "output rate")
-    layers = prunable_layers(model)
-    rates = {name: conv if isinstance(layer, CONV) else dense for name, layer in layers.items()}
-    rates[list(layers)[-1]] = output
-    return rates
+    """{layer name: rate}: the LTH per-layer rates (:func:`masks.lth_layer_rates`) for this model."""
+    return lth_layer_rates({name: isinstance(layer, CONV) for name, layer in prunable_layers(model).items()},
+                           dense, conv, output)

@@ -79,6 +79,17 @@ def layer_rates(fractions, masks: Mapping) -> dict:
     return {name: check_fraction(fractions.get(name, 0.0), f"fraction for {name!r}") for name in masks}
 
 
+def lth_layer_rates(is_conv: Mapping, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
+    """The LTH paper's per-layer rates from ``{layer name: is a conv layer}`` in model order:
+    `conv` for conv layers, `dense` for the others, `output` (default half the dense rate)
+    for the last one (Frankle & Carbin 2019). Both Keras paths' ``lth_rates`` use it."""
+    dense, conv = check_fraction(dense, "dense rate"), check_fraction(conv, "conv rate")
+    output = dense / 2 if output is None else check_fraction(output, "output rate")
+    rates = {name: conv if flag else dense for name, flag in is_conv.items()}
+    rates[list(is_conv)[-1]] = output
+    return rates
+
+
 def prune_layerwise(scores: Mapping, masks: Mapping, fractions) -> Masks:
     """Prune, in every layer, `fractions[layer]` of its alive weights with the lowest scores."""
     check_scores(scores, masks)

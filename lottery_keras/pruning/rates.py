@@ -9,18 +9,11 @@ are in :mod:`lottery_keras.experiment.paper`; ``lottery-keras run`` uses them.
 from __future__ import annotations
 
 from lottery_keras._keras import keras
-from lottery_keras.pruning.masks import check_fraction
+from lottery_keras.pruning.masks import lth_layer_rates
 from lottery_keras.pruning.pruned_model import prunable_layers
 
 
 def lth_rates(model, dense: float = 0.2, conv: float = 0.1, output: float | None = None) -> dict:
     """{layer name: rate} for a wrapped model; `output` defaults to half the dense rate."""
-    dense = check_fraction(dense, "dense rate")
-    conv = check_fraction(conv, "conv rate")
-    output = dense / 2 if output is None else check_fraction(output, "output rate")
-    layers = prunable_layers(model)
-    last = list(layers)[-1]
-    return {
-        name: output if name == last else conv if isinstance(w.layer, keras.layers.Conv2D) else dense
-        for name, w in layers.items()
-    }
+    return lth_layer_rates({name: isinstance(w.layer, keras.layers.Conv2D)
+                            for name, w in prunable_layers(model).items()}, dense, conv, output)
