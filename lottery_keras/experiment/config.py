@@ -37,6 +37,7 @@ from lottery_keras.experiment.options import (
     check_choice,
     check_int,
     check_rate,
+    levels_list,
     number,
     option,
     whole,
@@ -49,6 +50,8 @@ MODELS = models.NAMES
 DATASETS = data.NAMES
 SCOPES = ("layerwise", "global")
 OPTIMIZERS = ("adam", "sgd", "momentum")
+KERAS = ("2", "3")  # 2: tf_keras with TF-MOT wrappers (the course's path); 3: Keras 3 masked layers
+BACKENDS = {"2": ("tensorflow",), "3": ("jax", "tensorflow", "torch")}  # the first is the default
 DEMO_EPOCHS = 6  # training per level when neither epochs nor iterations is given
 FORMAT = 1  # version of the run-directory layout written next to the config
 
@@ -117,6 +120,14 @@ class ExperimentConfig:
     seed: int = option(0, "base random seed", parse=whole)
     eval_every: int | None = option(None, "iterations between evaluations of train/validation/test loss and "
                                     "accuracy", parse=whole, unset=f"paper: {paper.EVAL_EVERY}")
+    control_levels: tuple[int, ...] | None = option(None, "comma-separated levels at which the variants other "
+                                                    "than lottery are trained (lottery trains at every level)",
+                                                    parse=levels_list, metavar="LIST", unset="every level")
+    keras: str = option("2", "2: tf_keras with TF-MOT wrappers (what the course uses); 3: Keras 3 with masked "
+                        "layers, on --backend", choices=KERAS, metavar=None)
+    backend: str | None = option(None, "Keras 3 backend (Keras 2 runs on tensorflow)",
+                                 choices=sorted({b for names in BACKENDS.values() for b in names}), metavar=None,
+                                 unset="tensorflow for --keras 2, jax for --keras 3")
     train_eval_size: int = option(2000, "training images (a fixed subset) the train loss and accuracy are "
                                   "measured on", parse=whole)
 
@@ -125,6 +136,11 @@ class ExperimentConfig:
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("scope", self.scope, SCOPES)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("keras", self.keras, KERAS)
+        self._default("backend", BACKENDS[self.keras][0])
+        if self.backend not in BACKENDS[self.keras]:
+            raise ConfigError("backend", f"backend {self.backend!r} needs keras 3 (keras {self.keras} runs on "
+                              f"{', '.join(BACKENDS[self.keras])})", ("keras",))
         settings = paper.settings(self.model)
         self._default("rate", settings.rate)
         self._default("conv_rate", settings.conv_rate)
@@ -160,6 +176,8 @@ class ExperimentConfig:
         self._set("learning_rate", float(lr))
         self._set("rewind", _check_rewind(self.rewind))
         self._set("variants", _check_variants(self.variants))
+        if self.control_levels is not None:
+            self._set("control_levels", _check_control_levels(self.control_levels, self.levels))
 
     def _set(self, name, value) -> None:
         object.__setattr__(self, name, value)
@@ -196,9 +214,13 @@ class ExperimentConfig:
         out = []
         for level in range(self.levels + 1):
             for replicate in range(self.replicates):
-                names = ("lottery",) if level == 0 else self.variants
+                names = self.variants if self.trains_controls(level) else ("lottery",)
                 out += [Unit(level, v, replicate) for v in names]
         return out
+
+    def trains_controls(self, level: int) -> bool:
+        """True if the variants besides lottery train at `level` (never at the dense level 0)."""
+        return level > 0 and (self.control_levels is None or level in self.control_levels)
 
     def model_seed(self, replicate: int) -> int:
         """Seed of replicate's initial weights W0 (replicate 0 is ``models.get(model, seed)``)."""
@@ -217,6 +239,8 @@ class ExperimentConfig:
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         out["variants"] = list(self.variants)
+        if self.control_levels is not None:
+            out["control_levels"] = list(self.control_levels)
         return out
 
     def to_json(self) -> str:
@@ -229,8 +253,9 @@ class ExperimentConfig:
         if unknown:
             raise ValueError(f"unknown experiment settings {unknown}; known: {sorted(known)}")
         data = dict(data)
-        if "variants" in data:
-            data["variants"] = tuple(data["variants"])
+        for name in ("variants", "control_levels"):
+            if isinstance(data.get(name), list):
+                data[name] = tuple(data[name])
         return cls(**data)
 
     @classmethod
@@ -252,6 +277,17 @@ def _check_rewind(value) -> str:
         raise ConfigError("rewind", str(err)) from None
 
 
+def _check_control_levels(value, levels: int) -> tuple[int, ...]:
+    if isinstance(value, str):
+        value = levels_list(value)
+    value = tuple(value)
+    for level in value:
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 1 <= level <= levels:
+            raise ConfigError("control_levels", f"control_levels must be levels between 1 and levels={levels}, "
+                              f"got {level!r}", ("levels",))
+    return tuple(sorted({int(level) for level in value}))
+
+
 def _check_variants(value) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v for v in value.replace(" ", ",").split(",") if v]
@@ -266,5 +302,5 @@ def _check_variants(value) -> tuple[str, ...]:
     return tuple(v for v in variants_lib.NAMES if v in value)
 
 
-__all__ = ["DATASETS", "DEMO_EPOCHS", "FORMAT", "MODELS", "OPTIMIZERS", "SCOPES", "VARIANTS", "ConfigError",
-           "ExperimentConfig", "Unit", "derive_seed"]
+__all__ = ["BACKENDS", "DATASETS", "DEMO_EPOCHS", "FORMAT", "KERAS", "MODELS", "OPTIMIZERS", "SCOPES", "VARIANTS",
+           "ConfigError", "ExperimentConfig", "Unit", "derive_seed"]

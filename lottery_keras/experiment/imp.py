@@ -6,7 +6,7 @@ of the config and of files already on disk:
 
 * its mask: all ones at level 0; else the previous level's ``lottery`` mask pruned by
   the magnitude of that unit's trained weights (read back from its ``weights.npz``);
-* its start weights: W0 of the replicate (``models.get(model, seed + replicate)``) or
+* its start weights: W0 of the replicate (the model built with seed ``seed + replicate``) or
   the rewind snapshot saved by level 0, prepared by the unit's variant (:mod:`.variants`:
   e.g. fresh weights for ``reinit``, a random mask for ``random_mask``);
 * its data order and random choices: seeds derived from ``(seed, level, variant,
@@ -18,6 +18,7 @@ ends with exactly the numbers of an uninterrupted run.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -26,22 +27,17 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lottery_keras import data as datasets
-from lottery_keras.experiment import engines, paths, variants
+from lottery_keras.experiment import engines, frameworks, paths, variants
 from lottery_keras.experiment import run_dir as rd
 from lottery_keras.experiment.config import ExperimentConfig, Unit
 from lottery_keras.experiment.engines.ledger import Ledger
 from lottery_keras.experiment.progress import Progress
+from lottery_keras.experiment.records import HISTORY_COLUMNS, early_stop
 
 
 def make_optimizer(config: ExperimentConfig):
-    """A fresh Keras optimizer for the config ("momentum" is SGD with momentum 0.9)."""
-    from lottery_keras._keras import keras
-
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=config.learning_rate)
-    if config.optimizer == "momentum":
-        return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=0.9)
-    return keras.optimizers.SGD(learning_rate=config.learning_rate)
+    """A fresh optimizer of the config's Keras ("momentum" is SGD with momentum 0.9)."""
+    return frameworks.get(config).optimizer(config)
 
 
 def load_data(config: ExperimentConfig, data_dir=None):
@@ -79,12 +75,8 @@ class Experiment:
     """
 
     def __init__(self, config: ExperimentConfig, out, data, progress: Progress):
-        from lottery_keras import models
-        from lottery_keras._keras import tf
-        from lottery_keras.experiment.metrics import Evaluator
-        from lottery_keras.ticket import Ticket
-
-        tf.config.experimental.enable_op_determinism()
+        self.framework = fw = frameworks.get(config)
+        fw.setup(config)
         self.config = config
         self.run_dir = rd.RunDir(out)
         self.data = data
@@ -92,11 +84,11 @@ class Experiment:
         (x, y) = data.train
         self.steps_per_epoch = math.ceil(len(y) / config.batch_size)
         self.total = config.iterations_per_level(self.steps_per_epoch)
-        self.ticket = Ticket(models.get(config.model, seed=config.model_seed(0)))
-        self.ticket.compile(optimizer=make_optimizer(config), loss="sparse_categorical_crossentropy")
+        self.ticket = fw.Ticket(fw.build(config, 0))
+        self.ticket.compile(optimizer=fw.optimizer(config), loss="sparse_categorical_crossentropy")
         self._w0 = self.ticket.snapshots["init"]
         n = min(config.train_eval_size, len(y))
-        self.evaluator = Evaluator(self.ticket.model, {
+        self.evaluator = fw.Evaluator(self.ticket.model, {
             "train": (x[:n], y[:n]), "validation": data.validation, "test": data.test})
         self._masks: dict = {}  # (level, replicate) -> IMP mask, computed once per process
 
@@ -104,16 +96,13 @@ class Experiment:
 
     def _init_snapshot(self, replicate: int):
         """W0 of a replicate: read from the run dir, or built from its seed and saved there."""
-        from lottery_keras import models
-        from lottery_keras.pruning import snapshot
-
         path = self.run_dir.init_file(replicate)
         if path.is_file():
             return rd.load_snapshot(path)
         if replicate == 0:
             snap = self._w0
         else:
-            snap = snapshot.take(models.get(self.config.model, seed=self.config.model_seed(replicate)), 0)
+            snap = self.framework.take(self.framework.build(self.config, replicate), 0)
         rd.save_snapshot(path, snap)
         return snap
 
@@ -126,10 +115,8 @@ class Experiment:
                 mask = {name: np.ones_like(m) for name, m in ticket.masks.items()}
             else:
                 prev = self.run_dir.unit_dir(Unit(level - 1, "lottery", replicate))
-                from lottery_keras.pruning import snapshot
-
                 ticket.set_masks(rd.load_masks(prev / paths.MASK))
-                snapshot.restore(ticket.model, rd.load_snapshot(prev / paths.WEIGHTS))
+                self.framework.restore(ticket.model, rd.load_snapshot(prev / paths.WEIGHTS))
                 c = self.config
                 if c.scope == "layerwise":
                     fraction = ticket.lth_rates(dense=c.rate, conv=c.conv_rate, output=c.output_rate)
@@ -153,9 +140,6 @@ class Experiment:
 
     def train(self, inputs: UnitInputs, position: int = 1, count: int = 1) -> UnitOutputs:
         """Train one unit from its inputs (no file is read or written)."""
-        from lottery_keras.experiment.metrics import IterationMetrics
-        from lottery_keras.pruning import snapshot
-
         started = time.monotonic()
         c, t, unit = self.config, self.ticket, inputs.unit
         t.snapshots = {"init": inputs.init}
@@ -168,7 +152,7 @@ class Experiment:
         capture = c.rewind if unit.level == 0 else None
 
         self.progress.unit_start(unit, start, self.total, position, count)
-        metrics = IterationMetrics(self.evaluator, c.eval_every,
+        metrics = self.framework.IterationMetrics(self.evaluator, c.eval_every,
                                    start=start, stop_at=self.total, on_record=self.progress.record)
         x, y = self.data.train
         epochs = math.ceil((self.total - start) / self.steps_per_epoch)
@@ -179,12 +163,10 @@ class Experiment:
             raise RuntimeError(f"{unit.name}: trained to iteration {t.iteration}, expected {self.total}")
         rewind = t.snapshots[c.rewind_name] if capture is not None and c.rewind_name != "init" else None
         row = self._row(unit, start, metrics.records)
-        return UnitOutputs(unit, t.masks, metrics.records, snapshot.take(t.model, t.iteration), rewind, row,
+        return UnitOutputs(unit, t.masks, metrics.records, self.framework.take(t.model, t.iteration), rewind, row,
                            time.monotonic() - started)
 
     def _row(self, unit: Unit, start: int, records: list) -> dict:
-        from lottery_keras.experiment.metrics import early_stop
-
         best, last = early_stop(records), records[-1]
         remaining = self.ticket.remaining()
         return {
@@ -201,8 +183,6 @@ class Experiment:
 
     def save(self, out: UnitOutputs) -> dict:
         """Write a unit's files (its result row last: then the unit is done); returns the row."""
-        from lottery_keras.experiment.metrics import HISTORY_COLUMNS
-
         folder = self.run_dir.unit_dir(out.unit)
         rd.save_masks(folder / paths.MASK, out.mask)
         rd.write_csv(folder / paths.HISTORY, out.history, list(HISTORY_COLUMNS))
@@ -247,7 +227,11 @@ def run(config: ExperimentConfig, out, data_dir=None, progress: Progress | bool 
         todo = units
     data = load_data(config, data_dir)
     config.check_schedule(math.ceil(len(data.train[1]) / config.batch_size))
-    runner = engines.open_engine(engine, address=address, threads=threads, gpus=gpus)  # refuses before writing
+    if config.keras != "2" and engine != "local":
+        raise ValueError(f"--engine {engine} runs --keras 2 experiments only; use --engine local for --keras 3")
+    runner = engines.open_engine(engine, address=address, threads=threads, gpus=gpus,
+                                 pin=functools.partial(frameworks.get(config).pin_threads,
+                                                       backend=config.backend))  # refuses before writing
     try:
         _run_units(config, run_dir, data, progress, runner, resuming, todo)
     finally:

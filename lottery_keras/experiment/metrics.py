@@ -1,26 +1,22 @@
-"""Metrics every N iterations, and the early-stopping iteration of the LTH paper.
+"""Metrics every N iterations on the tf_keras path (Keras 3: :mod:`.frameworks.keras3`).
 
 :class:`Evaluator` measures loss and accuracy of a model on fixed ``(x, y)`` sets in one
 compiled function (no ``model.evaluate`` per call: that would rebuild a data pipeline
-and reset the training metrics each time). :class:`IterationMetrics` is a Keras
+and reset the training metrics each time). :class:`IterationMetrics` is a tf_keras
 callback that calls it at a fixed interval in iterations and can stop training after
-an exact number of iterations. :func:`early_stop` picks the record with the lowest
-validation loss: Frankle & Carbin (2019) call its iteration the early-stopping
-iteration and report the test accuracy there.
+an exact number of iterations (:mod:`.records`: the logic, and :func:`early_stop`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from lottery_keras._keras import keras, tf
+from lottery_keras.experiment.records import HISTORY_COLUMNS, IterationRecorder, early_stop
 from lottery_keras.pruning import pruned_model
-
-HISTORY_COLUMNS = ("iteration", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
-                   "test_loss", "test_accuracy")
 
 
 class Evaluator:
@@ -63,57 +59,12 @@ class Evaluator:
         return out
 
 
-class IterationMetrics(keras.callbacks.Callback):
-    """Records ``evaluate()`` at the start, every `every` iterations, and at the end.
+class IterationMetrics(IterationRecorder, keras.callbacks.Callback):
+    """A tf_keras callback: :class:`~lottery_keras.experiment.records.IterationRecorder`'s records."""
 
-    Iterations are counted from `start` (the iteration the weights were rewound to).
-    With `stop_at`, training stops after exactly that iteration (mid-epoch if need be).
-    `on_record(iteration, record)` is called after each record (e.g. a progress bar).
-    """
-
-    def __init__(self, evaluate: Callable[[], dict], every: int, start: int = 0, stop_at: int | None = None,
-                 on_record: Callable | None = None):
-        super().__init__()
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._supports_tf_logs = True  # keep Keras from converting logs to numpy every batch
-        self.evaluate = evaluate
-        self.every = int(every)
-        self.start = int(start)
-        self.stop_at = stop_at
-        self.on_record = on_record
-        self.iteration = self.start
-        self.records: list[dict] = []
-
-    def _record(self):
-        if self.records and self.records[-1]["iteration"] == self.iteration:
-            return
-        record = {"iteration": self.iteration, **self.evaluate()}
-        self.records.append(record)
-        if self.on_record is not None:
-            self.on_record(self.iteration, record)
-
-    def on_train_begin(self, logs=None):
-        self.iteration = self.start
-        self.records = []
-        self._record()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.iteration += 1
-        last = self.stop_at is not None and self.iteration >= self.stop_at
-        if last or self.iteration % self.every == 0:
-            self._record()
-        if last:
-            self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        self._record()
 
 
-def early_stop(records: Sequence[Mapping]) -> Mapping:
-    """The record with the lowest validation loss (the first one on ties)."""
-    if not records:
-        raise ValueError("no metric records to pick an early-stopping iteration from")
-    losses = [r["validation_loss"] for r in records]
-    finite = [i for i, v in enumerate(losses) if math.isfinite(v)]
-    if not finite:
-        return records[-1]
-    return records[min(finite, key=lambda i: losses[i])]
+__all__ = ["HISTORY_COLUMNS", "Evaluator", "IterationMetrics", "early_stop"]

@@ -34,6 +34,14 @@ def number(text: str) -> float:
         raise ValueError(f"expected a number, got {text!r}") from None
 
 
+def levels_list(text: str) -> tuple[int, ...]:
+    """``"3,7,12"`` -> (3, 7, 12) (range checks are __post_init__'s)."""
+    parts = [p for p in text.replace(" ", ",").split(",") if p]
+    if not parts:
+        raise ValueError(f"expected comma-separated levels, got {text!r}")
+    return tuple(whole(p) for p in parts)
+
+
 def whole_or_paper(text: str) -> int | str:
     return "paper" if text.strip() == "paper" else whole(text)
 

@@ -25,6 +25,7 @@ import numpy as np
 from lottery_keras.experiment import paths
 from lottery_keras.experiment.config import ExperimentConfig, Unit
 from lottery_keras.pruning import masks as masks_io
+from lottery_keras.pruning import snapshot_data
 
 RESULT_COLUMNS = (
     "level", "variant", "replicate", "remaining", "start_iteration", "iterations",
@@ -135,16 +136,12 @@ def load_masks(path) -> dict:
 
 
 def save_snapshot(path, snap) -> None:
-    """A :class:`lottery_keras.pruning.snapshot.Snapshot` as ``{"layer/index": array, "iteration": n}``."""
-    from lottery_keras.pruning import snapshot  # inside: it imports TensorFlow, --help must stay fast
-
-    atomic_write(path, lambda f: snapshot.save(f, snap))
+    """A :class:`~lottery_keras.pruning.snapshot_data.Snapshot` as ``{"layer/index": array, "iteration": n}``."""
+    atomic_write(path, lambda f: snapshot_data.save(f, snap))
 
 
 def load_snapshot(path):
-    from lottery_keras.pruning import snapshot  # inside: it imports TensorFlow, --help must stay fast
-
-    return snapshot.load(path)
+    return snapshot_data.load(path)
 
 
 # --- the run directory -------------------------------------------------------------

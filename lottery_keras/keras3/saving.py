@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from lottery_keras.keras3 import layers as masked
-from lottery_keras.keras3.weights import Snapshot
+from lottery_keras.pruning.snapshot_data import Snapshot
 
 FORMAT = "lottery_keras.keras3.ticket/1"
 _SEP = "::"

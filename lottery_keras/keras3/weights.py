@@ -3,23 +3,14 @@ kernels, and the LTH per-layer rates. Values go through numpy, so a restore is b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import keras
 import numpy as np
 
 from lottery_keras.keras3.layers import CONV, prunable_layers, weight_layers
 from lottery_keras.pruning.masks import lth_layer_rates
+from lottery_keras.pruning.snapshot_data import Snapshot
 
 _SALT = 0x5EED  # keeps re-init seeds apart from the seeds models are built with
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """All weights of all layers (kernels, biases, BatchNorm statistics; no masks) at one iteration."""
-
-    iteration: int
-    weights: dict  # {layer name: [np.ndarray, ...]}
 
 
 def take(model, iteration: int) -> Snapshot:

@@ -7,13 +7,13 @@ and saving a ticket (``checkpoint``).
 
 from lottery_keras._lazy import attach
 
-_MODULES = ("layers", "masks", "rates", "random_mask", "reinitialize", "pruned_model", "snapshot",
+_MODULES = ("layers", "masks", "rates", "random_mask", "reinitialize", "pruned_model", "snapshot", "snapshot_data",
             "rewind_point", "units", "n_m", "npz", "checkpoint")
 __getattr__, __dir__ = attach(__name__, {
     **{m: m for m in _MODULES},
     "prune": "masks:prune", "remaining": "masks:remaining", "Remaining": "masks:Remaining",
     "lth_rates": "rates:lth_rates", "random_masks_like": "random_mask:random_masks_like",
-    "fresh_weights": "reinitialize:fresh_weights", "Snapshot": "snapshot:Snapshot",
+    "fresh_weights": "reinitialize:fresh_weights", "Snapshot": "snapshot_data:Snapshot",
     "RewindPoint": "rewind_point:RewindPoint", "strip": "pruned_model:strip",
     "prune_units": "units:prune_units", "unit_masks": "units:unit_masks",
 })

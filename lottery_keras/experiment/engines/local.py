@@ -6,15 +6,16 @@ from lottery_keras.experiment.engines import pin_threads
 
 
 class Engine:
-    """Trains in this process with TensorFlow pinned to `threads` threads (see :func:`pin_threads`)."""
+    """Trains in this process with the math library pinned to `threads` threads (`pin`: the
+    framework's, default :func:`pin_threads`, TensorFlow's)."""
 
     name = "local"
 
-    def __init__(self, address=None, threads: int = 1, gpus: float = 0):
+    def __init__(self, address=None, threads: int = 1, gpus: float = 0, pin=None):
         if address is not None:
             raise ValueError("--address is for --engine ray (the address of a Ray cluster)")
         self.threads = threads
-        self.pinned = pin_threads(threads)
+        self.pinned = (pin or pin_threads)(threads)
 
     def run(self, experiment, todo, ledger) -> None:
         for unit in todo:

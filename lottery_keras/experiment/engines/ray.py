@@ -70,7 +70,8 @@ class Engine:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, threads: int = 1, gpus: float = 0, runtime_env=None):
+    def __init__(self, address: str | None = None, threads: int = 1, gpus: float = 0, runtime_env=None, pin=None):
+        # pin: unused, Ray runs --keras 2 experiments only (TensorFlow is pinned in each worker)
         import lottery_keras
 
         ray = _import_ray()
