@@ -280,3 +280,16 @@ def test_report_of_a_folder_that_is_no_run_dir_exits_2(tmp_path, capsys):
     assert "is not an experiment run directory" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err == f"lottery-keras report: error: {tmp_path / 'missing'} does not exist\n"
+
+
+def test_control_levels_train_the_controls_only_at_those_levels():
+    c = ExperimentConfig(levels=15, control_levels="15,3,7,12,3")
+    assert c.control_levels == (3, 7, 12, 15)
+    trained = {(u.level, u.variant) for u in c.units()}
+    assert {lv for lv, v in trained if v == "lottery"} == set(range(16))
+    assert {lv for lv, v in trained if v != "lottery"} == {3, 7, 12, 15}
+    assert len(c.units()) == 16 + 2 * 4
+    assert ExperimentConfig.from_json(c.to_json()) == c
+    assert len(ExperimentConfig(levels=3).units()) == 1 + 3 * 3  # default: every level
+    with pytest.raises(ValueError, match="between 1 and levels=3"):
+        ExperimentConfig(levels=3, control_levels=(0,))

@@ -283,7 +283,7 @@ def _check_control_levels(value, levels: int) -> tuple[int, ...]:
     value = tuple(value)
     for level in value:
         if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 1 <= level <= levels:
-            raise ConfigError("control_levels", f"control_levels must be levels between 1 and levels={levels}, "
+            raise ConfigError("control_levels", f"control_levels must be between 1 and levels={levels}, "
                               f"got {level!r}", ("levels",))
     return tuple(sorted({int(level) for level in value}))
 
