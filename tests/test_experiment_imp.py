@@ -293,3 +293,26 @@ def test_report_of_a_partial_run_says_so(tiny, tmp_path, capsys):
     assert "(partial: 4 of 7 units)" in capsys.readouterr().out
     assert main(["report", str(partial), "--levels", "2"]) == 2
     assert "no finished units at level(s) [2]" in capsys.readouterr().err
+
+
+def test_report_pools_run_directories_that_differ_only_in_seed(tiny, tmp_path, capsys):
+    from dataclasses import replace
+
+    from lottery_keras.experiment import pool
+    from lottery_keras.experiment.report import make_report
+
+    out, rows = tiny
+    other = tmp_path / "seed5"
+    other_rows = run(replace(TINY, seed=5), other, progress=False)
+    pooled = pool.load([out, other])
+    assert pooled.config == replace(TINY, replicates=2)
+    assert [r for r in pooled.rows if r["replicate"] == 0] == rows
+    assert [{**r, "replicate": 0} for r in pooled.rows if r["replicate"] == 1] == other_rows
+    assert pooled.history(Unit(2, "reinit", 1)) == rd.RunDir(other).history(Unit(2, "reinit", 0))
+    files = make_report([str(out), str(other)], out=tmp_path / "rep")
+    assert "2 replicate(s), mean [min..max]" in files["table"].read_text()
+    assert "paper_check" not in files  # mnist-mini is not the paper's data
+    different = tmp_path / "levels1"
+    run(replace(TINY, levels=1), different, progress=False)
+    with pytest.raises(ValueError, match="levels: 2 vs 1"):
+        pool.load([out, different])

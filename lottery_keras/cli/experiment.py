@@ -93,9 +93,13 @@ def add_parser(sub) -> None:
     r = sub.add_parser("report", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        help="plots (PNG) and a table of an experiment's results",
                        description="Writes accuracy.png, early_stop.png, learning_curves.png and table.txt "
-                                   "for a run directory, and prints the table.")
-    r.add_argument("run_dir", metavar="DIR", help="a run directory written by lottery-keras run")
-    r.add_argument("--out", default=None, metavar="DIR", help="where the plots go (default: DIR/report)")
+                                   "(and, for the paper's LeNet-300-100 on MNIST, paper_check.md: the run "
+                                   "against the paper's reported results) for a run directory, or for several "
+                                   "of one experiment pooled, and prints the table.")
+    r.add_argument("run_dir", metavar="DIR", nargs="+",
+                   help="a run directory written by lottery-keras run; several of one experiment (differing "
+                        "only in --seed and --replicates) are pooled as replicates")
+    r.add_argument("--out", default=None, metavar="DIR", help="where the plots go (default: the first DIR/report)")
     r.add_argument("--levels", default=None, metavar="LIST",
                    help="comma-separated levels for the learning curves (default: the levels nearest the "
                         "paper's 100, 51, 21, 7 and 3.6%% remaining that the run reaches, and its sparsest)")

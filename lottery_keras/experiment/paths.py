@@ -40,6 +40,7 @@ ACCURACY_PLOT = "accuracy.png"
 EARLY_STOP_PLOT = "early_stop.png"
 LEARNING_CURVES_PLOT = "learning_curves.png"
 TABLE = "table.txt"
+PAPER_CHECK = "paper_check.md"
 
 
 def unit(level: int, variant: str, replicate: int) -> str:

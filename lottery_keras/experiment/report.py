@@ -9,7 +9,12 @@
 * ``learning_curves.png``: test accuracy over training, one panel per variant, at the levels
   nearest the paper's 100, 51.3, 21.1, 7.0 and 3.6% remaining that the run reaches, and at
   its sparsest level (:func:`pick_levels`);
-* ``table.txt``: the printed table.
+* ``table.txt``: the printed table;
+* ``paper_check.md``: for the paper's LeNet-300-100 on MNIST only, the run set against the
+  paper's reported results (:mod:`.paper_check`), whose numeric points the plots also mark.
+
+Several run directories of one experiment (differing only in seed and replicates) are
+pooled into one report (:mod:`.pool`).
 
 File names come from :mod:`.paths`; a variant's label, colour and marker are its own (:mod:`.variants`).
 
@@ -27,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lottery_keras.experiment import paper, paths, variants
+from lottery_keras.experiment import paper, paper_check, paths, pool, variants
 from lottery_keras.experiment import run_dir as rd
 from lottery_keras.experiment.config import VARIANTS, ExperimentConfig, Unit
 
@@ -186,6 +191,13 @@ def plot_early_stop(config, rows, path) -> Path:
                             [p["early_stop_iteration_max"] for p in points], color=_style(variant)["color"],
                             alpha=0.18, lw=0)
     _remaining_axis(ax, [p["remaining"] for ps in summary.values() for p in ps])
+    if paper_check.applies(config):
+        marks = paper_check.markers()
+        for x, low, value, high, label in marks["early_stop"]:
+            ax.errorbar([x], [value], yerr=[[value - low], [high - value]], fmt="*", color="black", ms=10,
+                        capsize=4, label=label, zorder=5)
+        ceiling, label = marks["early_stop_ceiling"]
+        ax.axhline(ceiling, color="black", ls="--", lw=0.8, label=label)
     ax.set_ylabel("early-stopping iteration")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8)
@@ -217,7 +229,8 @@ def curve_limits(curves: Sequence[Sequence[float]]) -> tuple[float, float]:
     return max(0.0, low - margin), min(100.0, high + margin)
 
 
-def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Path:
+def plot_learning_curves(config, rows, history, path, levels=None) -> Path:
+    """`history(unit)`: a unit's metric records (e.g. :meth:`RunDir.history`)."""
     from matplotlib import colormaps
 
     levels = sorted(levels) if levels else pick_levels(config, rows)
@@ -232,7 +245,7 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
             reps = [k for k in done if k[0] == level and k[1] == v]
             if not reps:
                 continue
-            histories = [run.history(Unit(*k)) for k in sorted(reps)]
+            histories = [history(Unit(*k)) for k in sorted(reps)]
             length = min(len(h) for h in histories)
             its = [h["iteration"] for h in histories[0][:length]]
             acc = np.mean([[100 * h["test_accuracy"] for h in hist[:length]] for hist in histories], axis=0)
@@ -254,30 +267,40 @@ def plot_learning_curves(config, rows, run: rd.RunDir, path, levels=None) -> Pat
 
 
 def make_report(path, out=None, levels=None, echo: bool = False) -> dict:
-    """Write the plots and table of the run directory `path`; returns {name: file path}.
+    """Write the plots and table of the run directory `path` (or a list of run directories of
+    one experiment, pooled: :mod:`.pool`); returns {name: file path}.
 
-    `out`: folder for the files (default ``path/report``); `levels`: the levels whose
+    `out`: folder for the files (default ``<first path>/report``); `levels`: the levels whose
     learning curves to draw (default :func:`pick_levels`); `echo`: print the table.
     """
-    config, rows = rd.load_results(path)
+    pooled = pool.load(path)
+    config, rows = pooled.config, pooled.rows
+    first = pooled.paths[0]
     if not rows:
-        raise ValueError(f"{path} has no finished units yet; run `lottery-keras run` first")
+        raise ValueError(f"{first} has no finished units yet; run `lottery-keras run` first")
     unknown = sorted(set(levels or []) - {r["level"] for r in rows})
     if unknown:
         raise ValueError(f"no finished units at level(s) {unknown}; finished levels are "
                          f"{sorted({r['level'] for r in rows})}")
-    out = Path(out) if out is not None else paths.report(path)
+    out = Path(out) if out is not None else paths.report(first)
     text = table(config, rows)
     files = {
         "accuracy": plot_accuracy(config, rows, out / paths.ACCURACY_PLOT),
         "early_stop": plot_early_stop(config, rows, out / paths.EARLY_STOP_PLOT),
-        "learning_curves": plot_learning_curves(config, rows, rd.RunDir(path), out / paths.LEARNING_CURVES_PLOT,
+        "learning_curves": plot_learning_curves(config, rows, pooled.history, out / paths.LEARNING_CURVES_PLOT,
                                                 levels),
     }
     rd.write_text(out / paths.TABLE, text)
     files["table"] = out / paths.TABLE
+    if paper_check.applies(config):
+        rd.write_text(out / paths.PAPER_CHECK, paper_check.markdown(rows))
+        files["paper_check"] = out / paths.PAPER_CHECK
     if echo:
         print(_title(config, rows, f"{len(rows)} units"))
         print(text, end="")
-        print("plots: " + ", ".join(str(p) for k, p in files.items() if k != "table"))
+        if "paper_check" in files:
+            verdicts = [r["verdict"].split(" (")[0] for r in paper_check.check(rows) if r["verdict"] != "-"]
+            print(f"against the paper: {', '.join(f'{verdicts.count(v)} {v}' for v in dict.fromkeys(verdicts))} "
+                  f"({files['paper_check']})")
+        print("plots: " + ", ".join(str(p) for k, p in files.items() if k not in ("table", "paper_check")))
     return files
