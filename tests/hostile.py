@@ -104,10 +104,15 @@ LIES = ["_Liar()", "_np.zeros(3).view(_AlwaysEqual)", "_LyingDict(w=_Liar())"]
 
 
 def parts(release) -> list[tuple[str, list[str]]]:
-    """[(solution grade_id, [grade_ids of the test cells after it])] in notebook order."""
+    """[(solution grade_id, [grade_ids of the test cells after it])] in notebook order.
+
+    Code cells only: the written answers (markdown solution cells) have no tests to attack.
+    """
     found = []
     for cell in nbformat.read(release, 4).cells:
         meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
         if meta.get("solution"):
             found.append((meta["grade_id"], []))
         elif meta.get("grade") and found:

@@ -9,6 +9,12 @@ gradebook. Per assignment, all students graded in one run:
 * the solution scores full marks, the untouched exercise 0;
 * `wrong`: for each graded function a plausible wrong answer that passes the visible tests but
   fails the hidden ones: full on every visible-test cell, 0 on every hidden one;
+* `caught`: the solution with every conceptual mistake of VISIBLE_CATCHES put in: the visible
+  tests of those functions fail with a hint that names the mistake (0 on them and on their hidden
+  tests), full marks on everything else;
+* the written answers (manually graded markdown cells, 2-3 per assignment) count in the maximum
+  score; nbgrader leaves an answered one for manual grading (no points yet) and gives 0 to one
+  left as released;
 * `tampered_globals` (tests/hostile.py: rebound helpers, lying answers, then patched feedback/
   numpy/numpy.testing) and `tampered_builtins` (patched builtins and sys.modules) score 0;
 * `chaos` (megabytes of output, a deleted and an edited test cell, an infinite loop, a kernel
@@ -20,6 +26,10 @@ allocate 64 GB; the sandbox stops all of it, those files are byte-identical afte
 other students' grades are right. Its honest first answer writes a C-level log line to stderr
 (as TensorFlow does on a machine with CUDA libraries and no GPU) while its graded cell runs; it
 still gets full marks.
+
+The default run also executes, for every assignment, the released notebook with the answers and
+the VISIBLE_CATCHES mistakes filled in (no nbgrader, just the cells up to the last visible test
+concerned) and checks that each mistake fails its visible test with its hint.
 """
 
 from __future__ import annotations
@@ -59,18 +69,18 @@ def obd_saliency(weights, hessian_diag):
 '''),
         "prune_by_scores": ("prune_visible_tests", "prune_hidden_tests", '''
 def prune_by_scores(scores, masks, fraction, scope="layer"):
-    """Counts the already-pruned weights in the number to prune."""
-    groups = [[n] for n in masks] if scope == "layer" else [list(masks)]
+    """Truncates the count with int() instead of rounding it: 3.5 weights become 3, not 4."""
+    groups = [[name] for name in masks] if scope == "layer" else [list(masks)]
     new = {}
     for names in groups:
-        s = np.concatenate([np.ravel(scores[n]) for n in names]).astype(float)
-        m = np.concatenate([np.ravel(masks[n]) for n in names]).astype(float)
-        count = round(fraction * m.size)
-        s[m == 0] = np.inf
-        m[np.argsort(s, kind="stable")[:count]] = 0
+        flat_scores = np.concatenate([np.asarray(scores[n], dtype=float).ravel() for n in names])
+        flat_mask = np.concatenate([np.asarray(masks[n]).ravel() for n in names]).copy()
+        alive = np.flatnonzero(flat_mask)
+        order = np.argsort(flat_scores[alive], kind="stable")
+        flat_mask[alive[order[:int(fraction * alive.size)]]] = 0
         start = 0
         for n in names:
-            new[n] = m[start:start + np.size(masks[n])].reshape(np.shape(masks[n]))
+            new[n] = flat_mask[start:start + np.size(masks[n])].reshape(np.shape(masks[n]))
             start += np.size(masks[n])
     return new
 '''),
@@ -78,14 +88,16 @@ def prune_by_scores(scores, masks, fraction, scope="layer"):
     "02_magnitude_pruning": {
         "sensitivity_scan": ("scan_visible_tests", "scan_hidden_tests", '''
 def sensitivity_scan(evaluate, kernels, sparsities):
-    """Zeroes the caller's arrays in place: later layers are scanned with earlier ones pruned."""
+    """Truncates the count with int(): 70% of 4 weights prunes 2 of them, not 3."""
     results = {}
     for name, kernel in kernels.items():
+        kernel = np.asarray(kernel)
         order = np.argsort(np.abs(kernel).ravel(), kind="stable")
         values = []
         for s in sparsities:
-            kernel.ravel()[order[:round(s * kernel.size)]] = 0   # ravel() is a view here
-            values.append(evaluate(dict(kernels)))
+            flat = kernel.ravel().copy()
+            flat[order[:int(s * flat.size)]] = 0
+            values.append(evaluate({**kernels, name: flat.reshape(kernel.shape)}))
         results[name] = np.array(values, dtype=float)
     return results
 '''),
@@ -108,23 +120,25 @@ def compressed_size(weights):
     "03_winning_tickets": {
         "magnitude_masks": ("masks_visible_tests", "masks_hidden_tests", '''
 def magnitude_masks(kernels, masks, rates):
-    """Counts the already-pruned weights in the number to prune (rate * size, not * alive)."""
+    """Keeps every alive weight with |w| >= a threshold: tied magnitudes go or stay together."""
     new = {}
     for name, mask in masks.items():
-        flat = np.array(mask, dtype=np.float32).ravel()
-        scores = np.abs(np.asarray(kernels[name])).ravel()
-        scores[flat == 0] = np.inf
-        flat[np.argsort(scores, kind="stable")[:round(rates[name] * flat.size)]] = 0
-        new[name] = flat.reshape(np.shape(mask))
+        mask = np.asarray(mask, dtype=np.float32)
+        scores = np.abs(np.asarray(kernels[name], dtype=np.float64))
+        alive = scores[mask == 1]
+        threshold = np.sort(alive)[round(rates[name] * alive.size)]
+        new[name] = ((mask == 1) & (scores >= threshold)).astype(np.float32)
     return new
 '''),
         "imp_round": ("round_visible_tests", "round_hidden_tests", '''
 def imp_round(ticket, x, y, rates, epochs, batch_size=60, seed=0, callbacks=None):
-    """Rewinds before pruning: the masks come from the initial weights, not the trained ones."""
+    """Prunes from all-ones masks: right in the first round, but the second one forgets the
+    masks it starts from (the zeros of round 1 are pruned again, counted in the rate)."""
     history = ticket.fit(x, y, epochs=epochs, batch_size=batch_size, seed=seed, verbose=0,
                          callbacks=callbacks)
+    ones = {name: np.ones_like(mask) for name, mask in ticket.masks.items()}
+    ticket.set_masks(magnitude_masks(ticket.kernels(), ones, rates))
     ticket.rewind("init")
-    ticket.set_masks(magnitude_masks(ticket.kernels(), ticket.masks, rates))
     return history
 '''),
         "early_stopping_iteration": ("es_visible_tests", "es_hidden_tests", '''
@@ -242,6 +256,94 @@ def count_macs(kernels, nonzero_only=False):
 '''),
     },
 }
+
+# assignment -> solution grade_id -> (visible-test grade_id, hint substring, wrong answer): the
+# conceptual mistakes a self-learner makes (who never sees the hidden tests), each failing its
+# VISIBLE test with a hint that names it. Every assignment has a key.
+VISIBLE_CATCHES = {
+    "01_pruning_in_1989": {
+        "prune_by_scores": ("prune_visible_tests", "already-pruned weights are not counted again",
+                            '''
+def prune_by_scores(scores, masks, fraction, scope="layer"):
+    """Counts the already-pruned weights in the number to prune."""
+    groups = [[n] for n in masks] if scope == "layer" else [list(masks)]
+    new = {}
+    for names in groups:
+        s = np.concatenate([np.ravel(scores[n]) for n in names]).astype(float)
+        m = np.concatenate([np.ravel(masks[n]) for n in names]).astype(float)
+        count = round(fraction * m.size)
+        s[m == 0] = np.inf
+        m[np.argsort(s, kind="stable")[:count]] = 0
+        start = 0
+        for n in names:
+            new[n] = m[start:start + np.size(masks[n])].reshape(np.shape(masks[n]))
+            start += np.size(masks[n])
+    return new
+'''),
+    },
+    "02_magnitude_pruning": {
+        "sensitivity_scan": ("scan_visible_tests", "later layers were scanned with earlier ones "
+                             "pruned", '''
+def sensitivity_scan(evaluate, kernels, sparsities):
+    """Zeroes the caller's arrays in place: later layers are scanned with earlier ones pruned."""
+    results = {}
+    for name, kernel in kernels.items():
+        order = np.argsort(np.abs(kernel).ravel(), kind="stable")
+        values = []
+        for s in sparsities:
+            kernel.ravel()[order[:round(s * kernel.size)]] = 0   # ravel() is a view here
+            values.append(evaluate(dict(kernels)))
+        results[name] = np.array(values, dtype=float)
+    return results
+'''),
+    },
+    "03_winning_tickets": {
+        "magnitude_masks": ("masks_visible_tests", "already-pruned weights are not counted again",
+                            '''
+def magnitude_masks(kernels, masks, rates):
+    """Counts the already-pruned weights in the number to prune (rate * size, not * alive)."""
+    new = {}
+    for name, mask in masks.items():
+        flat = np.array(mask, dtype=np.float32).ravel()
+        scores = np.abs(np.asarray(kernels[name])).ravel()
+        scores[flat == 0] = np.inf
+        flat[np.argsort(scores, kind="stable")[:round(rates[name] * flat.size)]] = 0
+        new[name] = flat.reshape(np.shape(mask))
+    return new
+'''),
+        "imp_round": ("round_visible_tests", "masks of the initial weights", '''
+def imp_round(ticket, x, y, rates, epochs, batch_size=60, seed=0, callbacks=None):
+    """Rewinds before pruning: the masks come from the initial weights, not the trained ones."""
+    history = ticket.fit(x, y, epochs=epochs, batch_size=batch_size, seed=seed, verbose=0,
+                         callbacks=callbacks)
+    ticket.rewind("init")
+    ticket.set_masks(magnitude_masks(ticket.kernels(), ticket.masks, rates))
+    return history
+'''),
+    },
+    "04_ablations": {
+    },
+    "05_rewinding_and_stability": {
+    },
+    "06_finding_tickets_early": {
+    },
+    "07_accelerating_sparse_networks": {
+    },
+}
+# more mistakes of the same kind for functions that already have one above (checked by the quick
+# test only, one notebook run each): (assignment, solution grade_id, visible-test grade_id, hint
+# substring, wrong answer)
+MORE_VISIBLE_CATCHES = [
+    ("03_winning_tickets", "imp_round", "round_visible_tests",
+     "pass callbacks, batch_size and seed on to ticket.fit", '''
+def imp_round(ticket, x, y, rates, epochs, batch_size=60, seed=0, callbacks=None):
+    """Trains with fit's defaults: the callbacks, batch size and seed it was given are ignored."""
+    history = ticket.fit(x, y, epochs=epochs, verbose=0)
+    ticket.set_masks(magnitude_masks(ticket.kernels(), ticket.masks, rates))
+    ticket.rewind("init")
+    return history
+'''),
+]
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
 
 
@@ -267,17 +369,100 @@ def submission(release: Path, answers: dict[str, str]):
 
 
 def solution_answers(assignment: str) -> dict[str, str]:
+    """grade_id -> source of every solution cell: the code answers and the written ones."""
     nb = nbformat.read(REPO / "solutions" / f"{assignment}.ipynb", 4)
     return {c.metadata.nbgrader.grade_id: c.source for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
+def graded_functions(assignment: str) -> set[str]:
+    """grade_ids of the code solution cells (the written answers are markdown)."""
+    nb = nbformat.read(REPO / "solutions" / f"{assignment}.ipynb", 4)
+    return {c.metadata.nbgrader.grade_id for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+
+
+def written_answers(assignment: str) -> dict[str, float]:
+    """grade_id -> points of the manually graded written answers (markdown solution cells)."""
+    nb = nbformat.read(REPO / "solutions" / f"{assignment}.ipynb", 4)
+    return {c.metadata.nbgrader.grade_id: float(c.metadata.nbgrader.get("points", 0))
+            for c in nb.cells if c.cell_type == "markdown"
+            and c.metadata.get("nbgrader", {}).get("solution")}
+
+
 def test_every_graded_function_has_a_wrong_answer():
     assert ASSIGNMENTS, "no assignments in solutions/"
     for assignment in ASSIGNMENTS:
-        assert set(solution_answers(assignment)) == set(WRONG_ANSWERS.get(assignment, {})), (
+        assert graded_functions(assignment) == set(WRONG_ANSWERS.get(assignment, {})), (
             f"add a plausible wrong answer for each solution cell of {assignment} to "
             "WRONG_ANSWERS")
+
+
+def test_every_visible_catch_is_a_wrong_answer_to_a_visible_test():
+    """Every VISIBLE_CATCHES entry names a graded function and one of its visible-test cells."""
+    assert set(VISIBLE_CATCHES) == set(ASSIGNMENTS)
+    entries = [(a, g, v) for a, catches in VISIBLE_CATCHES.items()
+               for g, (v, _, _) in catches.items()]
+    entries += [(a, g, v) for a, g, v, _, _ in MORE_VISIBLE_CATCHES]
+    for assignment, grade_id, visible in entries:
+        tests = dict(hostile.parts(REPO / "exercises" / f"{assignment}.ipynb"))
+        assert grade_id in tests, f"{assignment}: no graded function {grade_id!r}"
+        assert visible in tests[grade_id][:-1], (
+            f"{assignment}: {visible!r} is not a visible-test cell of {grade_id!r}")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_written_answers_are_manually_graded_cells(assignment):
+    """2-3 written answers per assignment: markdown, graded by hand, with points, not a task."""
+    nb = nbformat.read(REPO / "solutions" / f"{assignment}.ipynb", 4)
+    written = written_answers(assignment)
+    assert 2 <= len(written) <= 3, f"{assignment} has {len(written)} written answers, not 2-3"
+    released = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+                for c in nbformat.read(REPO / "exercises" / f"{assignment}.ipynb", 4).cells}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") in written:
+            assert meta.get("grade") and not meta.get("task") and meta["points"] > 0, meta
+            assert "### BEGIN SOLUTION" in cell.source, f"{meta['grade_id']}: no model answer"
+            assert "YOUR ANSWER HERE" in released[meta["grade_id"]]
+
+
+def _caught_runs(assignment):
+    """[{grade_id: (visible id, hint, wrong answer)}]: one notebook run per dict."""
+    runs = [VISIBLE_CATCHES[assignment]] if VISIBLE_CATCHES[assignment] else []
+    runs += [{g: (v, hint, code)} for a, g, v, hint, code in MORE_VISIBLE_CATCHES
+             if a == assignment]
+    return runs
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_visible_tests_catch_each_wrong_answer_with_its_hint(assignment, tmp_path):
+    """The released notebook, answered with the solution and the VISIBLE_CATCHES mistakes, run up
+    to the last visible test concerned: each of those fails with its hint, nothing else fails."""
+    from nbclient import NotebookClient
+
+    from lottery_keras.course.execute import kernel_env
+
+    release = REPO / "exercises" / f"{assignment}.ipynb"
+    right = solution_answers(assignment)
+    for catches in _caught_runs(assignment):
+        nb = submission(release, {**right, **{g: c[2] for g, c in catches.items()}})
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        last = max(ids.index(visible) for visible, _, _ in catches.values())
+        nb.cells = [c for c in nb.cells[:last + 1] if c.cell_type == "code"]
+        NotebookClient(nb, timeout=300, allow_errors=True,
+                       resources={"metadata": {"path": str(tmp_path)}}).execute(
+            env=kernel_env(fast=True))
+        errors = {c.metadata.get("nbgrader", {}).get("grade_id"):
+                  "\n".join(o.get("evalue", "") for o in c.outputs
+                            if o.get("output_type") == "error")
+                  for c in nb.cells}
+        failed = {g for g, text in errors.items() if text}
+        expected = {visible for visible, _, _ in catches.values()}
+        assert failed == expected, (assignment, {g: errors[g][:2000] for g in failed})
+        for grade_id, (visible, hint, _) in catches.items():
+            assert hint in errors[visible], (grade_id, hint, errors[visible][:3000])
+            assert "hint:" in errors[visible]
 
 
 QUICK = ["01_pruning_in_1989"]  # numpy only: the default run grades this one for real
@@ -298,7 +483,8 @@ def test_round_trip_through_the_sandbox(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_round_trip_of_every_assignment(tmp_path, assignment):
-    """The same for each assignment in solutions/ (6 sandboxed notebook runs each)."""
+    """The same for each assignment in solutions/ (7 sandboxed notebook runs each, with
+    `caught`)."""
     round_trip(tmp_path, [assignment])
 
 
@@ -313,6 +499,12 @@ def plan_for(assignment, release, root):
     wrong = WRONG_ANSWERS[assignment]   # all in one submission: they do not depend on each other
     plan["wrong"] = (submission(release, {**right, **{g: w[2] for g, w in wrong.items()}}),
                      [w[:2] for w in wrong.values()])
+    caught = VISIBLE_CATCHES[assignment]
+    if caught:
+        tests = dict(hostile.parts(release))
+        plan["caught"] = (submission(release, {**right, **{g: c[2] for g, c in caught.items()}}),
+                          {"zero": [t for g in caught for t in tests[g]],
+                           "hints": {c[0]: c[1] for c in caught.values()}})
     return plan
 
 
@@ -364,22 +556,45 @@ def round_trip(tmp_path, assignments, escape=False) -> Path:
                                           f"{assignment}.ipynb")[0][1][0]
             for student, (_, expect) in plan.items():
                 check_scores(gb.find_submission(assignment, student), student, expect,
-                             first_visible)
+                             first_visible, written_answers(assignment))
+            if "caught" in plan:
+                graded = nbformat.read(root / "autograded" / "caught" / assignment /
+                                       f"{assignment}.ipynb", 4)
+                outputs = {c.metadata.get("nbgrader", {}).get("grade_id"):
+                           json.dumps(c.get("outputs", [])) for c in graded.cells}
+                for visible, hint in plan["caught"][1]["hints"].items():
+                    assert hint in outputs[visible], (assignment, visible, hint,
+                                                      outputs[visible][:3000])
     rows = list(csv.DictReader((root / "grades.csv").open()))
     assert {r["student_id"] for r in rows} == {s for plan in plans.values() for s in plan}
     return root
 
 
-def check_scores(sub, student, expect, first_visible):
-    grades = {g.name: (g.score, g.max_score) for nb in sub.notebooks for g in nb.grades}
+def check_scores(sub, student, expect, first_visible, written):
+    """`written`: grade_id -> points of the written answers, which nbgrader leaves to a person:
+    counted in the maximum, no points until graded by hand (0 at once when left unanswered)."""
+    cells = {g.name: g for nb in sub.notebooks for g in nb.grades}
+    grades = {name: (g.score, g.max_score) for name, g in cells.items()}
     total, full = sub.score, sub.max_score
     assert full > 0
+    for name, points in written.items():
+        assert grades[name] == (0, points), (student, name, grades)
+        answered = expect == "full" or isinstance(expect, (list, dict))  # given the solution's
+        assert cells[name].needs_manual_grade == answered, (
+            student, name, "an answered written question needs manual grading, an unanswered "
+            "one does not")
+    assert full == sum(max_score for _, max_score in grades.values())
+    auto = full - sum(written.values())       # what the autograder can give
     if expect == "full":
-        assert total == full, (student, grades)
+        assert total == auto, (student, grades)
     elif expect == "zero":
         assert total == 0, (student, grades)
     elif expect == "chaos":         # only the visible tests of the part it solved
         assert total == grades[first_visible][1] > 0, (student, grades)
+    elif isinstance(expect, dict):  # caught: its visible and hidden tests 0, the others full
+        for name in expect["zero"]:
+            assert grades[name][0] == 0 < grades[name][1], (student, name, grades)
+        assert total == auto - sum(grades[name][1] for name in expect["zero"]), (student, grades)
     else:                           # wrong answers: visible tests pass, hidden ones fail
         for visible, hidden in expect:
             assert grades[visible][0] == grades[visible][1] > 0, (student, visible, grades)
