@@ -93,5 +93,10 @@ def test_paper_check_says_differs_and_inside_noise_and_not_run():
     assert got["dense: early-stopping iteration"]["verdict"] == "differs (mean above)"
     assert got["ticket 21.1%: early-stopping iteration"]["verdict"] == "differs (3 of 3 at or above)"
     assert got["ticket 51.3% minus dense: test accuracy (points)"]["verdict"] == "inside noise"
+    assert got["ticket 21.1% / dense: early-stopping iteration"]["verdict"] == "differs (measured higher)"
+    wide = [{**r, "early_stop_iteration": (12000, 9000, 6500)[r["replicate"]]} if r["level"] == 0 else r
+            for r in rows]
+    assert _verdicts(wide)["ticket 21.1% / dense: early-stopping iteration"]["verdict"] == \
+        "inside noise (the range also holds no effect)"  # ratios 0.58, 0.79, 1.11
     without_random = [r for r in rows if r["variant"] != "random_mask"]
     assert _verdicts(without_random)["random mask 3.6% minus ticket: test accuracy (points)"]["verdict"] == "not run"

@@ -6,9 +6,10 @@ returns one row per claim with the measured mean and min..max over replicates an
 verdict; differences are paired within a replicate, so their spread is the noise estimate.
 :func:`markers` gives the paper's numeric points for the report's plots.
 
-Verdicts: ``agrees`` (the paper's value lies inside the replicates' min..max, or every
-replicate points the paper's way), ``differs`` (outside, or every replicate points the
-other way), ``inside noise`` (replicates disagree in sign: the run cannot tell). A claim of
+Verdicts: ``agrees`` (the paper's value lies inside the replicates' min..max and "no
+effect" does not, or every replicate points the paper's way), ``differs`` (outside, or
+every replicate points the other way), ``inside noise`` (replicates disagree in sign, or
+their range holds both the paper's value and no effect: the run cannot tell). A claim of
 no difference agrees when the replicates' range holds 0 or the mean is within
 :data:`SAME` points (10 of MNIST's 10,000 test images).
 """
@@ -35,7 +36,7 @@ class Claim(NamedTuple):
     paper: str  # what the paper reports
     source: str
     measure: tuple  # (kind, variant, % remaining or None, other variant or None, other % or None)
-    test: tuple  # ("value", v) | ("range", lo, hi) | ("below", v) | ("sign", +1 / 0 / -1) | ("none",)
+    test: tuple  # ("value", v, no effect) | ("range", lo, hi) | ("below", v) | ("sign", +1 / 0 / -1) | ("none",)
     fmt: str = ",.0f"
 
 
@@ -54,19 +55,19 @@ def _claims() -> list[Claim]:
             Claim("ticket 3.6% minus dense: test accuracy (points)", "back to the dense network's performance",
                   TEXT, ("acc", "lottery", 3.6, "lottery", 100.0), ("sign", 0), "+.2f"),
             Claim("ticket 21.1% / dense: early-stopping iteration", "0.62 (\"38% earlier\")", TEXT,
-                  ("es_ratio", "lottery", 21.1, "lottery", 100.0), ("value", 0.62), ".2f")]
+                  ("es_ratio", "lottery", 21.1, "lottery", 100.0), ("value", 0.62, 1.0), ".2f")]
     for p in LEVELS:
         out += [Claim(f"re-init {p}% minus ticket: early-stopping iteration", "later than the ticket", TEXT,
                       ("es", "reinit", p, "lottery", p), ("sign", 1), "+,.0f"),
                 Claim(f"re-init {p}% minus ticket: test accuracy (points)",
                       "0.5 points lower" if p == 21.1 else "lower", TEXT,
-                      ("acc", "reinit", p, "lottery", p), ("value", -0.5) if p == 21.1 else ("sign", -1), "+.2f")]
+                      ("acc", "reinit", p, "lottery", p), ("value", -0.5, 0.0) if p == 21.1 else ("sign", -1), "+.2f")]
     out += [Claim("re-init 51.3% minus dense: test accuracy (points)", "not yet below the dense network "
                   "(drop-off starts at 21.1%)", TEXT, ("acc", "reinit", 51.3, "lottery", 100.0), ("sign", 0), "+.2f"),
             Claim("re-init 21.1% minus dense: test accuracy (points)", "below the dense network", TEXT,
                   ("acc", "reinit", 21.1, "lottery", 100.0), ("sign", -1), "+.2f"),
             Claim("re-init 21.1% / ticket 21.1%: early-stopping iteration", "2.51", TEXT,
-                  ("es_ratio", "reinit", 21.1, "lottery", 21.1), ("value", 2.51), ".2f")]
+                  ("es_ratio", "reinit", 21.1, "lottery", 21.1), ("value", 2.51, 1.0), ".2f")]
     for p in LEVELS:
         out += [Claim(f"random mask {p}% minus ticket: early-stopping iteration", "later than the ticket", FIG1,
                       ("es", "random_mask", p, "lottery", p), ("sign", 1), "+,.0f"),
@@ -126,7 +127,7 @@ def verdict(values: np.ndarray, test: tuple) -> str:
         return "-"
     if kind == "value":
         if lo <= test[1] <= hi:
-            return "agrees"
+            return "inside noise (the range also holds no effect)" if lo <= test[2] <= hi else "agrees"
         return f"differs (measured {'higher' if mean > test[1] else 'lower'})"
     if kind == "range":
         return "agrees" if test[1] <= mean <= test[2] else f"differs (mean {'above' if mean > test[2] else 'below'})"
