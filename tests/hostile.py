@@ -157,7 +157,8 @@ def chaos(release, answers: dict[str, str]):
     (first, first_tests), (second, second_tests) = parts(release)[:2]
     last_hidden = parts(release)[-1][1][-1]
     cells[first].source = answers[first] + '\nprint("spam " * 400_000)  # 2 MB of output'
-    nb.cells.remove(cells[first_tests[-1]])                       # its hidden tests deleted
+    for hidden in first_tests[1:]:                                # its hidden tests deleted
+        nb.cells.remove(cells[hidden])
     cells[second].source = "while True:\n    pass"
     cells[second_tests[0]].source = "pass"                        # its visible tests edited
     crash = nbformat.v4.new_code_cell("import os\nos.kill(os.getpid(), 9)")

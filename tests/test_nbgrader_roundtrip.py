@@ -150,12 +150,13 @@ def early_stopping_iteration(iterations, val_losses):
     "04_ablations": {
         "reinitialize_under_mask": ("reinit_visible_tests", "reinit_hidden_tests", '''
 def reinitialize_under_mask(masks, seed):
-    """Fans from the first and last dimension: right for dense kernels, wrong for convolutions."""
-    rng = np.random.default_rng(seed)
+    """A new generator per layer: every layer restarts the same random stream."""
     new = {}
     for name, mask in masks.items():
+        rng = np.random.default_rng(seed)
         mask = np.asarray(mask)
-        std = np.sqrt(2.0 / (mask.shape[0] + mask.shape[-1]))
+        receptive = int(np.prod(mask.shape[:-2])) if mask.ndim > 2 else 1
+        std = np.sqrt(2.0 / ((mask.shape[-2] + mask.shape[-1]) * receptive))
         new[name] = rng.normal(0.0, std, size=mask.shape) * mask
     return new
 '''),
@@ -183,25 +184,23 @@ def sign_preserving_reinit(initial, masks, seed):
     "06_finding_tickets_early": {
         "snip_scores": ("snip_visible_tests", "snip_hidden_tests", '''
 def snip_scores(weights, grads):
-    """Normalises each layer on its own, and lets shapes broadcast."""
-    out = {}
-    for name in weights:
-        s = np.abs(np.asarray(grads[name]) * np.asarray(weights[name]))
-        out[name] = s / s.sum()
-    return out
+    """Normalised over the whole network, but lets shapes broadcast: (2, 3) * (3,) passes."""
+    raw = {n: np.abs(np.asarray(grads[n]) * np.asarray(weights[n])) for n in weights}
+    total = sum(float(s.sum()) for s in raw.values())
+    return {n: s / total for n, s in raw.items()}
 '''),
         "synflow_iteration": ("synflow_visible_tests", "synflow_hidden_tests", '''
 def synflow_iteration(kernels, masks, fraction):
-    """Computes the flow through |W| without the masks: pruned weights still carry flow."""
+    """Flow from the neighbouring layers only: right for two layers, wrong for deeper ones."""
     names = list(kernels)
-    absw = [np.abs(np.asarray(kernels[n], dtype=float)) for n in names]
-    flow_in = [np.ones(absw[0].shape[0])]
-    for w in absw[:-1]:
-        flow_in.append(flow_in[-1] @ w)
-    flow_out = [np.ones(absw[-1].shape[1])]
-    for w in reversed(absw[1:]):
-        flow_out.insert(0, w @ flow_out[0])
-    scores = {n: np.outer(a, b) * w for n, a, b, w in zip(names, flow_in, flow_out, absw)}
+    absw = [np.abs(np.asarray(kernels[n], dtype=float)) * np.asarray(masks[n], dtype=float)
+            for n in names]
+    scores = {}
+    for l, n in enumerate(names):
+        a = np.ones(absw[l].shape[0]) if l == 0 else np.ones(absw[l - 1].shape[0]) @ absw[l - 1]
+        b = (np.ones(absw[l].shape[1]) if l == len(names) - 1
+             else absw[l + 1] @ np.ones(absw[l + 1].shape[1]))
+        scores[n] = np.outer(a, b) * absw[l]
     return prune_lowest(scores, masks, fraction)
 '''),
         "mask_distance": ("distance_visible_tests", "distance_hidden_tests", '''
@@ -214,15 +213,18 @@ def mask_distance(a, b):
     "05_rewinding_and_stability": {
         "interpolate": ("interp_visible_tests", "interp_hidden_tests", '''
 def interpolate(a, b, alpha):
-    """alpha weighs the wrong end: alpha = 0 gives b. Right at alpha = 0.5 only; no checks."""
-    return {name: [alpha * wa + (1 - alpha) * wb for wa, wb in zip(a[name], b[name])]
-            for name in a}
+    """Scales a's arrays in place and adds b's (a is lost); no checks of keys, shapes, alpha."""
+    for name in a:
+        for wa, wb in zip(a[name], b[name]):
+            wa *= 1 - alpha
+            wa += alpha * wb
+    return {name: list(a[name]) for name in a}
 '''),
         "error_barrier": ("barrier_visible_tests", "barrier_hidden_tests", '''
 def error_barrier(errors):
-    """Measures from the worse end point instead of the mean of the two ends."""
-    errors = [float(e) for e in errors]
-    return float(max(errors) - max(errors[0], errors[-1]))
+    """Looks only between the ends and clips at 0: an end point is never the worst one."""
+    errors = np.asarray(errors, dtype=float)
+    return float(max(0.0, errors[1:-1].max() - 0.5 * (errors[0] + errors[-1])))
 '''),
     },
     "07_accelerating_sparse_networks": {
@@ -235,18 +237,26 @@ def dead_units(kernels):
 '''),
         "compact_dense_stack": ("compact_visible_tests", "compact_hidden_tests", '''
 def compact_dense_stack(kernels, biases):
-    """One pass with the dead units found up front: misses the units that removals kill."""
+    """Folds b of a unit without incoming weights instead of relu(b): wrong when b < 0."""
     kernels = [np.array(k, dtype=np.float64) for k in kernels]
     biases = [np.array(b, dtype=np.float64) for b in biases]
-    no_incoming, no_outgoing = dead_units(kernels)
-    kept = []
-    for l in range(len(kernels) - 1):
-        fold = no_incoming[l] & ~no_outgoing[l]
-        biases[l + 1] = biases[l + 1] + np.maximum(biases[l][fold], 0.0) @ kernels[l + 1][fold]
-        keep = ~(no_incoming[l] | no_outgoing[l])
-        kernels[l], biases[l] = kernels[l][:, keep], biases[l][keep]
-        kernels[l + 1] = kernels[l + 1][keep]
-        kept.append(np.flatnonzero(keep))
+    kept = [np.arange(k.shape[1]) for k in kernels[:-1]]
+    changed = True
+    while changed:
+        changed = False
+        no_incoming, no_outgoing = dead_units(kernels)
+        for l in range(len(kernels) - 1):
+            remove = no_incoming[l] | no_outgoing[l]
+            if not remove.any():
+                continue
+            fold = no_incoming[l] & ~no_outgoing[l]
+            biases[l + 1] = biases[l + 1] + biases[l][fold] @ kernels[l + 1][fold]
+            keep = ~remove
+            kernels[l], biases[l] = kernels[l][:, keep], biases[l][keep]
+            kernels[l + 1] = kernels[l + 1][keep]
+            kept[l] = kept[l][keep]
+            changed = True
+            break
     return kernels, biases, kept
 '''),
         "count_macs": ("macs_visible_tests", "macs_hidden_tests", '''
@@ -322,12 +332,92 @@ def imp_round(ticket, x, y, rates, epochs, batch_size=60, seed=0, callbacks=None
 '''),
     },
     "04_ablations": {
+        "reinitialize_under_mask": ("reinit_visible_tests", "receptive field", '''
+def reinitialize_under_mask(masks, seed):
+    """Fans from the last two dimensions: right for dense kernels, wrong for convolutions."""
+    rng = np.random.default_rng(seed)
+    new = {}
+    for name, mask in masks.items():
+        mask = np.asarray(mask)
+        std = np.sqrt(2.0 / (mask.shape[-2] + mask.shape[-1]))
+        new[name] = rng.normal(0.0, std, size=mask.shape) * mask
+    return new
+'''),
+        "random_mask_like": ("random_visible_tests", "not only the surviving", '''
+def random_mask_like(masks, seed):
+    """Shuffles the surviving positions among themselves: the 'random' mask is the ticket's."""
+    rng = np.random.default_rng(seed)
+    new = {}
+    for name, mask in masks.items():
+        mask = np.asarray(mask)
+        flat = np.zeros(mask.size, dtype=np.float32)
+        flat[rng.permutation(np.flatnonzero(mask))] = 1.0
+        new[name] = flat.reshape(mask.shape)
+    return new
+'''),
+        "sign_preserving_reinit": ("sign_visible_tests", "not the other way round", '''
+def sign_preserving_reinit(initial, masks, seed):
+    """Swaps the roles: the magnitudes of W0 with the signs of the fresh draw."""
+    fresh = reinitialize_under_mask(masks, seed)
+    return {name: np.abs(np.asarray(initial[name])) * np.sign(fresh[name]) for name in masks}
+'''),
     },
     "05_rewinding_and_stability": {
+        "interpolate": ("interp_visible_tests", "ends swapped", '''
+def interpolate(a, b, alpha):
+    """alpha weighs the wrong end: alpha = 0 gives b."""
+    return {name: [alpha * np.asarray(wa) + (1 - alpha) * np.asarray(wb)
+                   for wa, wb in zip(a[name], b[name])] for name in a}
+'''),
+        "error_barrier": ("barrier_visible_tests", "not from the worse end", '''
+def error_barrier(errors):
+    """Measures from the worse end point instead of the mean of the two ends."""
+    errors = [float(e) for e in errors]
+    return float(max(errors) - max(errors[0], errors[-1]))
+'''),
     },
     "06_finding_tickets_early": {
+        "snip_scores": ("snip_visible_tests", "not per layer", '''
+def snip_scores(weights, grads):
+    """Normalises each layer on its own: every layer's scores sum to 1."""
+    out = {}
+    for name in weights:
+        s = np.abs(np.asarray(grads[name]) * np.asarray(weights[name]))
+        out[name] = s / s.sum()
+    return out
+'''),
+        "synflow_iteration": ("synflow_visible_tests", "carry no flow", '''
+def synflow_iteration(kernels, masks, fraction):
+    """Computes the flow through |W| without the masks: pruned weights still carry flow."""
+    names = list(kernels)
+    absw = [np.abs(np.asarray(kernels[n], dtype=float)) for n in names]
+    flow_in = [np.ones(absw[0].shape[0])]
+    for w in absw[:-1]:
+        flow_in.append(flow_in[-1] @ w)
+    flow_out = [np.ones(absw[-1].shape[1])]
+    for w in reversed(absw[1:]):
+        flow_out.insert(0, w @ flow_out[0])
+    scores = {n: np.outer(a, b) * w for n, a, b, w in zip(names, flow_in, flow_out, absw)}
+    return prune_lowest(scores, masks, fraction)
+'''),
     },
     "07_accelerating_sparse_networks": {
+        "compact_dense_stack": ("compact_visible_tests", "repeat until", '''
+def compact_dense_stack(kernels, biases):
+    """One pass with the dead units found up front: misses the units that removals kill."""
+    kernels = [np.array(k, dtype=np.float64) for k in kernels]
+    biases = [np.array(b, dtype=np.float64) for b in biases]
+    no_incoming, no_outgoing = dead_units(kernels)
+    kept = []
+    for l in range(len(kernels) - 1):
+        fold = no_incoming[l] & ~no_outgoing[l]
+        biases[l + 1] = biases[l + 1] + np.maximum(biases[l][fold], 0.0) @ kernels[l + 1][fold]
+        keep = ~(no_incoming[l] | no_outgoing[l])
+        kernels[l], biases[l] = kernels[l][:, keep], biases[l][keep]
+        kernels[l + 1] = kernels[l + 1][keep]
+        kept.append(np.flatnonzero(keep))
+    return kernels, biases, kept
+'''),
     },
 }
 # more mistakes of the same kind for functions that already have one above (checked by the quick
