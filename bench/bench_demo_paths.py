@@ -24,37 +24,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from lottery_keras.course import timing
+
 PATHS = {"tf_keras": [], "keras3/jax": ["--keras", "3", "--backend", "jax"]}
 TARGET_SPEEDUP = 2.5
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return " ".join(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class _LoadSampler(threading.Thread):
@@ -152,10 +135,7 @@ def main() -> None:
     results = {
         "what": "lottery-keras run defaults (the README's demo) on each path, one fresh subprocess each",
         "replicates": args.replicates, "extra_options": args.options, "target_speedup": TARGET_SPEEDUP,
-        "machine": {"platform": platform.platform(), "processor": _cpu_model(),
-                    "cpu_cores": len(os.sched_getaffinity(0)), "python": platform.python_version(),
-                    **{p: _version(p) for p in ("tensorflow", "tf-keras", "tensorflow-model-optimization",
-                                                 "keras", "jax", "jaxlib", "numpy")}},
+        "machine": timing.machine(("tensorflow-model-optimization", "keras", "jax", "jaxlib")),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "paths": {},
     }
     with tempfile.TemporaryDirectory(prefix="bench_demo_") as tmp:

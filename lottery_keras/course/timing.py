@@ -55,7 +55,8 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine() -> dict:
+def machine(packages=()) -> dict:
+    """The machine and library versions a timing ran on; `packages`: more distributions to name."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -68,6 +69,7 @@ def machine() -> dict:
         "tensorflow": _version("tensorflow"),
         "tf-keras": _version("tf-keras"),
         "numpy": _version("numpy"),
+        **{name: _version(name) for name in packages},
         "date": datetime.date.today().isoformat(),
     }
 
