@@ -3,6 +3,9 @@ its .tflite export, and a tiny network with hand-computed gradients."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +153,15 @@ class Tiny:
 def tiny():
     """The :class:`Tiny` network."""
     return Tiny()
+
+
+def kill_when_written(proc, path: Path, timeout: float = 240) -> None:
+    """SIGKILL `proc` as soon as `path` exists (a unit's result.json: the run is mid-way);
+    fails with the process's output if it ended or timed out first."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists(), "".join(proc.communicate()) if proc.poll() is not None else f"{path} never appeared"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL

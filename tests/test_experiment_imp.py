@@ -7,14 +7,13 @@ or two on 2 CPU cores; the numbers are still real training on real images.
 import json
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
+from conftest import kill_when_written
 
 from lottery_keras.cli import main
 from lottery_keras.experiment import ExperimentConfig, Unit, run
@@ -128,15 +127,7 @@ def _cli(args, **kwargs):
 def test_sigkill_then_rerun_continues_and_matches_an_uninterrupted_run(tiny, tmp_path):
     reference, _ = tiny
     out = tmp_path / "killed"
-    proc = _cli([*TINY_ARGS, "--out", str(out)])
-    first = out / Unit(0, "lottery", 0).name / "result.json"
-    deadline = time.monotonic() + 240
-    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert first.exists(), proc.communicate()[0] if proc.poll() is not None else "first unit never finished"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    kill_when_written(_cli([*TINY_ARGS, "--out", str(out)]), out / Unit(0, "lottery", 0).name / "result.json")
     done = [u for u in TINY.units() if (out / u.name / "result.json").exists()]
     assert 1 <= len(done) < len(TINY.units()), "the kill must interrupt the run"
 

@@ -7,13 +7,12 @@ process: Keras 3 fixes its backend when it is first imported.
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
+from conftest import kill_when_written
 
 from lottery_keras.experiment import ExperimentConfig, Unit, run
 from lottery_keras.experiment import run_dir as rd
@@ -85,14 +84,8 @@ def test_jax_masks_shrink_and_pruned_weights_stay_exactly_zero(jax_run):
 def test_jax_sigkill_then_rerun_matches_an_uninterrupted_run(jax_run, tmp_path):
     reference, *_ = jax_run
     out = tmp_path / "killed"
-    proc = _start([*JAX_ARGS, "--out", str(out)])
-    first = out / Unit(0, "lottery", 0).name / "result.json"
-    deadline = time.monotonic() + 300
-    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert first.exists(), proc.communicate()[1] if proc.poll() is not None else "first unit never finished"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_when_written(_start([*JAX_ARGS, "--out", str(out)]), out / Unit(0, "lottery", 0).name / "result.json",
+                      timeout=300)
     done = [u for u in JAX.units() if (out / u.name / "result.json").exists()]
     assert 1 <= len(done) < len(JAX.units()), "the kill must interrupt the run"
     report, log, _ = _finish(_start([*JAX_ARGS, "--out", str(out)]))

@@ -77,6 +77,14 @@ def test_paper_check_pairs_replicates_and_gives_verdicts():
     assert got["ticket 51.3% minus dense: test accuracy (points)"]["verdict"] == "inside noise"  # no gain at all
     assert got["dense: early-stopping iteration"]["verdict"] == "agrees"
     assert got["random mask 7.0% minus ticket: test accuracy (points)"]["verdict"] == "agrees"
+    from lottery_keras.experiment import paper_check
+
+    rows = _paper_rows(es, acc)
+    assert "last 10% of training (early-stopping iteration a lower bound): 0 of 39 units." in \
+        paper_check.markdown(rows)
+    rows[-1] = {**rows[-1], "early_stop_iteration": 13600}  # 15000 * 0.9 = 13500: late
+    assert paper_check.late_minima(rows) == [rows[-1]]
+    assert ": 1 of 39 units: level 15 random_mask r2." in paper_check.markdown(rows)
 
 
 def test_paper_check_says_differs_and_inside_noise_and_not_run():

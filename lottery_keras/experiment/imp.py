@@ -35,11 +35,6 @@ from lottery_keras.experiment.progress import Progress
 from lottery_keras.experiment.records import HISTORY_COLUMNS, early_stop
 
 
-def make_optimizer(config: ExperimentConfig):
-    """A fresh optimizer of the config's Keras ("momentum" is SGD with momentum 0.9)."""
-    return frameworks.get(config).optimizer(config)
-
-
 def load_data(config: ExperimentConfig, data_dir=None):
     """The config's dataset with its validation split (seeded by the config's seed)."""
     return datasets.load(config.dataset, data_dir=data_dir, validation=config.validation, seed=config.seed)

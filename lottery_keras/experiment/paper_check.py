@@ -158,7 +158,8 @@ def check(rows) -> list[dict]:
 
 
 def markdown(rows) -> str:
-    """:func:`check` as a Markdown table (mean [min..max] over replicates)."""
+    """:func:`check` as a Markdown table (mean [min..max] over replicates), then the units
+    whose run may have been too short for them (:func:`late_minima`)."""
     lines = ["| quantity | paper | source | measured: mean [min..max] | n | verdict |",
              "| --- | --- | --- | ---: | ---: | --- |"]
     for r in check(rows):
@@ -166,6 +167,10 @@ def markdown(rows) -> str:
         measured = "-" if r["mean"] is None else \
             f"{format(r['mean'], f)} [{format(r['min'], f)}..{format(r['max'], f)}]"
         lines.append(f"| {r['quantity']} | {r['paper']} | {r['source']} | {measured} | {r['n']} | {r['verdict']} |")
+    late = late_minima(rows)
+    names = ", ".join(f"level {r['level']} {r['variant']} r{r['replicate']}" for r in late)
+    lines.append(f"\nValidation minimum in the last 10% of training (early-stopping iteration a lower bound): "
+                 f"{len(late)} of {len(rows)} units{': ' + names if late else ''}.")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ on another backend.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -82,6 +83,7 @@ def __getattr__(name):  # Ticket, take, restore, IterationMetrics: only after se
     raise AttributeError(name)
 
 
+@functools.cache
 def _iteration_metrics():
     import keras
 
