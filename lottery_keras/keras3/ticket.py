@@ -2,8 +2,8 @@
 of :class:`lottery_keras.ticket.Ticket`, without TF-MOT.
 
 The model is rebuilt with masked layers (:mod:`lottery_keras.keras3.layers`): each mask is
-a non-trainable variable and the forward pass uses ``kernel * mask``, so training needs
-no per-step callback. Masks change only between fits. Nothing here imports TensorFlow:
+a non-trainable variable and the effective kernel is ``kernel * mask`` (pruned entries
+kept at 0, gradients masked), so training needs no per-step callback. Masks change only between fits. Nothing here imports TensorFlow:
 on the JAX backend a ticket runs without it.
 """
 
@@ -34,6 +34,30 @@ def _seed(seed: int) -> None:
         np.random.seed(seed)
     else:
         keras.utils.set_random_seed(seed)
+
+
+def _build_loss(model, x, y) -> None:
+    """Build a freshly compiled model's loss and metrics from one example. Otherwise Keras
+    builds them from a first batch of the shuffled data, which draws a data permutation
+    from the seed that fit does not use: the data order would depend on whether the model
+    was compiled since the last fit."""
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None and hasattr(x, "__getitem__") and hasattr(y, "__getitem__") and len(x):
+        build(data_batch=(x[:1], y[:1]))
+
+
+def _reset_in_place(optimizer, model) -> bool:
+    """Give `optimizer`'s variables the values of a new optimizer of its config built for
+    `model` (False, nothing changed, if the two do not have the same variables)."""
+    fresh = type(optimizer).from_config(optimizer.get_config())
+    fresh.build(model.trainable_variables)
+    pairs = list(zip(optimizer.variables, fresh.variables))
+    if len(optimizer.variables) != len(fresh.variables) or any(
+            a.shape != b.shape or a.dtype != b.dtype for a, b in pairs):
+        return False
+    for old, new in pairs:
+        old.assign(keras.ops.convert_to_numpy(new.value).copy())  # own buffers: JAX donates the state
+    return True
 
 
 class _Tracker(keras.callbacks.Callback):
@@ -68,6 +92,12 @@ class _Tracker(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         self.ticket.iteration = self._done()
         self.start = None
+        moved = masked.moved_while_pruned(self.model)
+        if moved:
+            warnings.warn(f"the optimizer moved pruned weights of {', '.join(moved)} although their gradient is 0 "
+                          f"(its update of a weight depends on other weights), so this fit trained more than the "
+                          f"ticket's subnetwork; they are zeroed again now. Use an optimizer such as SGD or Adam",
+                          stacklevel=2)
         masked.apply_masks(self.model)
 
 
@@ -100,6 +130,8 @@ class Ticket(TicketCommon):
         `seed` (optional) fixes the data order."""
         self._check_fit(x)
         at_iteration, at_epoch, name = self._capture_plan(rewind_point, x, kwargs)
+        _build_loss(self.model, x, y)
+        masked.apply_masks(self.model)  # pruned entries 0 even if the model's weights were set directly
         if seed is not None:
             _seed(int(seed))
         tracker = _Tracker(self, at_iteration, at_epoch, name, callbacks or ())
@@ -147,6 +179,7 @@ class Ticket(TicketCommon):
         for name, layer in layers.items():
             layer.prune_mask.assign(checked[name])
         masked.apply_masks(self.model)
+        masked.zero_optimizer_state(self.model)
 
     def kernels(self) -> dict:
         """{layer name: kernel} as numpy (pruned entries are 0)."""
@@ -185,6 +218,17 @@ class Ticket(TicketCommon):
         self.snapshots["reinit"] = weights.take(self.model, 0)
         self.iteration, self.epoch = 0, 0
         self._compile()
+
+    def _compile(self) -> None:
+        """A fresh optimizer state. Once the model is compiled and its optimizer built, the
+        optimizer's variables are reset in place to those of a new optimizer of the same
+        config, so the compiled training step is kept (a recompile costs far more than a
+        short level of training); otherwise the model is compiled anew."""
+        if self._compile_kwargs is None:
+            return
+        optimizer = getattr(self.model, "optimizer", None) if self.model.compiled else None
+        if optimizer is None or not optimizer.built or not _reset_in_place(optimizer, self.model):
+            super()._compile()
 
     def strip(self) -> keras.Model:
         """An independent plain Keras 3 model with the ticket's weights (zeros where pruned),
