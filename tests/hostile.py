@@ -5,8 +5,10 @@ Each takes the released notebook and the solution's answer cells and returns a n
 * ``tampered(..., "globals")``: answers that solve nothing; the checkers (and ``np``) rebound in
   the notebook's globals; answers returning objects whose ``__eq__`` / ``__array__`` /
   ``__bool__`` lie, an ndarray subclass that always compares equal, a dict subclass that does;
-  the last answer patches the feedback module, ``numpy`` and ``numpy.testing`` while its test
-  cell runs (last: once detected, every later cell fails, so nothing after it is exercised).
+  the last answer that its visible tests call patches the feedback module, ``numpy`` and
+  ``numpy.testing`` while its test cell runs (last: once detected, every later cell fails, so
+  nothing after it is exercised; called: an answer whose result the cell reads as a variable,
+  like assignment 07's ``budget``, would never run the patch).
 * ``tampered(..., "builtins")``: answers returning None; ``abs`` / ``isinstance`` / ``len``
   replaced and a fake feedback module put in ``sys.modules``.
 * ``chaos``: the first part solved honestly while printing megabytes, its hidden-test cell
@@ -128,18 +130,28 @@ def _cells(nb):
     return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
 
 
+def _last_called(release, answers: dict[str, str]) -> str:
+    """The last answer cell with a function that its visible tests call (else the last one)."""
+    cells = _cells(nbformat.read(release, 4))
+    called = [grade_id for grade_id, tests in parts(release)
+              if any(re.search(rf"\b{name}\(", cells[test].source)
+                     for test in tests for name in _functions(answers[grade_id]))]
+    return called[-1] if called else parts(release)[-1][0]
+
+
 def tampered(release, answers: dict[str, str], attack: str):
     """Answers that solve nothing, with one of ATTACKS.
 
-    ``globals``: the first answer cell rebinds the helpers and ``np``; every answer but the last
-    returns a lying object; the last one patches the modules when called. ``builtins``: the
+    ``globals``: the first answer cell rebinds the helpers and ``np``; every answer but one
+    returns a lying object; the last one its visible tests call patches the modules when called. ``builtins``: the
     first answer cell patches builtins and sys.modules; the answers return None.
     """
     nb = nbformat.read(release, 4)
     cells = _cells(nb)
     ids = [grade_id for grade_id, _ in parts(release)]
+    patcher = _last_called(release, answers)
     for k, grade_id in enumerate(ids):
-        last = k == len(ids) - 1
+        last = grade_id == patcher
         if attack == "builtins":
             code, returns = [BUILTINS] if k == 0 else [], "None"
         else:

@@ -53,6 +53,21 @@ if shutil.which("bwrap") is None:
 REPO = Path(__file__).resolve().parents[1]
 COURSE_ID = "lottery-keras"
 
+# assignment 07: a filter-pruning answer with one piece (scores, count, next kernel) a mistake
+FILTERS = '''
+def filter_scores(kernel):
+    return {scores}
+
+
+def prune_filters(kernel, bias, next_kernel, fraction):
+    """{doc}"""
+    kernel, bias, next_kernel = (np.asarray(a) for a in (kernel, bias, next_kernel))
+    c_out = kernel.shape[3]
+    remove = min({remove}, c_out - 1)
+    kept = np.sort(np.argsort(filter_scores(kernel), kind="stable")[remove:])
+    return kernel[..., kept], bias[kept], {next}, kept
+'''
+
 # assignment -> solution grade_id -> (visible-test grade_id, hidden-test grade_id, wrong answer)
 WRONG_ANSWERS = {
     "01_pruning_in_1989": {
@@ -264,6 +279,32 @@ def count_macs(kernels, nonzero_only=False):
     """Never checks that the layers chain: a list that is no network gets a count too."""
     return int(sum(np.count_nonzero(k) if nonzero_only else np.size(k) for k in kernels))
 '''),
+        "prune_filters": ("prune_visible_tests", "prune_hidden_tests", '''
+def filter_scores(kernel):
+    """No check of the kernel's rank."""
+    return np.abs(np.asarray(kernel, dtype=float)).sum(axis=(0, 1, 2))
+
+
+def prune_filters(kernel, bias, next_kernel, fraction):
+    """Never checks its inputs or keeps a filter: a fraction of 1 removes every filter, and a
+    next kernel whose axis 2 does not match fails with an IndexError, not a ValueError."""
+    kernel, bias, next_kernel = (np.asarray(a) for a in (kernel, bias, next_kernel))
+    remove = round(fraction * kernel.shape[3])
+    kept = np.sort(np.argsort(filter_scores(kernel), kind="stable")[remove:])
+    return kernel[..., kept], bias[kept], next_kernel[:, :, kept, :], kept
+'''),
+        "budget_model": ("budget_visible_tests", "budget_hidden_tests", '''
+def budget_model(x_train, y_train, seed=0):
+    """Prunes three quarters of the filters and skips the fine-tuning: small, not accurate."""
+    ticket = lk.Ticket(small_conv_net(16, 32, seed=seed))
+    ticket.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    ticket.fit(x_train, y_train, batch_size=64, epochs=1, verbose=0, seed=seed)
+    lk.pruning.units.prune_units(ticket, 0.75, ord=1)
+    return compaction.compact(ticket).model
+
+
+budget = budget_model(*lk.data.load("mnist-mini").train)
+'''),
     },
 }
 
@@ -418,6 +459,10 @@ def compact_dense_stack(kernels, biases):
         kept.append(np.flatnonzero(keep))
     return kernels, biases, kept
 '''),
+        "prune_filters": ("prune_visible_tests", "not squares", FILTERS.format(
+            scores="np.sqrt((np.asarray(kernel, dtype=float) ** 2).sum(axis=(0, 1, 2)))",
+            doc="The L2 norm instead of the L1 norm: squares, not absolute values.",
+            remove="round(fraction * c_out)", next="next_kernel[:, :, kept, :]")),
     },
 }
 # more mistakes of the same kind for functions that already have one above (checked by the quick
@@ -432,6 +477,49 @@ def imp_round(ticket, x, y, rates, epochs, batch_size=60, seed=0, callbacks=None
     ticket.set_masks(magnitude_masks(ticket.kernels(), ticket.masks, rates))
     ticket.rewind("init")
     return history
+'''),
+    ("07_accelerating_sparse_networks", "prune_filters", "prune_visible_tests",
+     "one score per output filter", FILTERS.format(
+         scores="np.abs(np.asarray(kernel, dtype=float)).sum(axis=(0, 1, 3))",
+         doc="Sums over the output axis: one score per input channel.",
+         remove="round(fraction * c_out)", next="next_kernel[:, :, kept, :]")),
+    ("07_accelerating_sparse_networks", "prune_filters", "prune_visible_tests",
+     "the next layer loses its input channels", FILTERS.format(
+         scores="np.abs(np.asarray(kernel, dtype=float)).sum(axis=(0, 1, 2))",
+         doc="Forgets the next layer: its kernel comes back unchanged.",
+         remove="round(fraction * c_out)", next="next_kernel.copy()")),
+    ("07_accelerating_sparse_networks", "prune_filters", "prune_visible_tests",
+     "0.7 * 4 = 2.8", FILTERS.format(
+         scores="np.abs(np.asarray(kernel, dtype=float)).sum(axis=(0, 1, 2))",
+         doc="Truncates the count with int(): 2.8 filters become 2.",
+         remove="int(fraction * c_out)", next="next_kernel[:, :, kept, :]")),
+    ("07_accelerating_sparse_networks", "prune_filters", "prune_visible_tests",
+     "the lower index goes first", '''
+def filter_scores(kernel):
+    return np.abs(np.asarray(kernel, dtype=float)).sum(axis=(0, 1, 2))
+
+
+def prune_filters(kernel, bias, next_kernel, fraction):
+    """Removes every filter scoring at most the count-th lowest score: ties all go together."""
+    kernel, bias, next_kernel = (np.asarray(a) for a in (kernel, bias, next_kernel))
+    scores = filter_scores(kernel)
+    remove = round(fraction * kernel.shape[3])
+    threshold = np.sort(scores)[remove - 1] if remove else -np.inf
+    kept = np.flatnonzero(scores > threshold)
+    return kernel[..., kept], bias[kept], next_kernel[:, :, kept, :], kept
+'''),
+    ("07_accelerating_sparse_networks", "budget_model", "budget_visible_tests",
+     "zeros included", '''
+def budget_model(x_train, y_train, seed=0):
+    """Prunes half of the filters but returns the stripped model: the zeros still count."""
+    ticket = lk.Ticket(small_conv_net(16, 32, seed=seed))
+    ticket.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+    ticket.fit(x_train, y_train, batch_size=64, epochs=1, verbose=0, seed=seed)
+    lk.pruning.units.prune_units(ticket, 0.5, ord=1)
+    return ticket.strip()
+
+
+budget = budget_model(*lk.data.load("mnist-mini").train)
 '''),
 ]
 ASSIGNMENTS = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb"))
