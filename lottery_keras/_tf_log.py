@@ -17,7 +17,9 @@ timing:
 
 ``LOTTERY_KERAS_VERBOSE=1`` (the CLI's ``--verbose``) or the user's own
 ``TF_CPP_MIN_LOG_LEVEL`` shows TensorFlow's usual output. Nothing can be done when
-TensorFlow was imported before lottery_keras.
+TensorFlow, or JAX, was imported before lottery_keras: ``import jax`` first sets up the C++
+logging both use, and TensorFlow's "failed call to cuInit" line then shows (measured with
+jax 0.10 and TensorFlow 2.21). Import lottery_keras before keras on the JAX backend.
 """
 
 from __future__ import annotations

@@ -12,6 +12,11 @@ from lottery_keras.pruning.random_mask import random_masks_like
 from lottery_keras.scoring import criteria
 
 
+def fresh_optimizer(optimizer):
+    """A new optimizer of `optimizer`'s class and config, without its state."""
+    return type(optimizer).from_config(optimizer.get_config())
+
+
 class TicketCommon:
     """Mixin of the path-independent Ticket methods."""
 
@@ -28,7 +33,7 @@ class TicketCommon:
         kwargs = dict(self._compile_kwargs)
         optimizer = kwargs.get("optimizer", "rmsprop")
         if isinstance(optimizer, self.optimizer_class):
-            kwargs["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+            kwargs["optimizer"] = fresh_optimizer(optimizer)
         return kwargs
 
     def _compile(self) -> None:

@@ -90,6 +90,11 @@ def test_course_time_writes_tables_in_default_mode(tmp_path, monkeypatch, capsys
     data = json.loads(out.with_suffix(".json").read_text())
     assert data["fast"] is False and data["notebooks"][0]["status"] == "ok"
     assert data["notebooks"][0]["seconds"] > 0 and data["machine"]["cpu_cores"] >= 1
+    assert len(data["notebooks"][0]["load_average"]) == 2
+    assert not nbformat.read(folder / "tiny.ipynb", 4).cells[0].get("execution_count")
+
+    assert time_notebooks([folder / "tiny.ipynb"], out=out, inplace=True) == 0
+    assert nbformat.read(folder / "tiny.ipynb", 4).cells[0].execution_count == 1
 
     broken = folder / "broken.ipynb"
     nb.cells = [new_code_cell("1 / 0", id="c1")]

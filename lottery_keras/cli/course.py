@@ -74,6 +74,9 @@ def add_parser(sub) -> None:
                       help="seconds allowed per cell")
     time.add_argument("--fast", action="store_true",
                       help="time the fast mode (LOTTERY_KERAS_FAST=1) instead")
+    time.add_argument("--inplace", action="store_true",
+                      help="write each executed notebook back with its outputs, so that the "
+                           "committed outputs come from the timed run")
     time.add_argument("--sync", action="store_true",
                       help="time nothing: copy the runtimes of bench/course_times.json into the "
                            "README and the lecture headers (done after every default-mode run)")
@@ -134,4 +137,4 @@ def run_time(args) -> int:
         return 0
 
     return time_notebooks(args.notebooks or None, out=args.out, timeout=args.timeout,
-                          fast=args.fast)
+                          fast=args.fast, inplace=args.inplace)

@@ -91,6 +91,11 @@ def markdown_table(result: dict) -> str:
               f"{m['cpu_cores']} CPU cores ({m['processor']}; {m['platform']}), "
               f"Python {m['python']}, TensorFlow {m['tensorflow']}, numpy {m['numpy']}; "
               "wall time from kernel start to the last cell."]
+    loads = [x for row in result["notebooks"] for x in row.get("load_average", ())]
+    if loads:
+        lines[-1] += (f" 1-minute load average before and after each run: {min(loads):.1f} to "
+                      f"{max(loads):.1f} on {m['cpu_cores']} cores (other work makes a runtime an "
+                      "upper estimate).")
     return "\n".join(lines) + "\n"
 
 
@@ -102,9 +107,11 @@ def _merge(previous: dict, rows: list) -> list:
 
 
 def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
-                   fast=False) -> int:
+                   fast=False, inplace=False) -> int:
     """Execute each notebook, write ``out`` (Markdown) and its ``.json`` twin; 1 if any failed
-    or ran over budget.
+    or ran over budget. Each row keeps the 1-minute load average before and after its run
+    (other work on the machine makes a runtime an upper estimate). `inplace` writes each
+    notebook that ran without error back with its outputs.
 
     Timing some notebooks only replaces their rows in an existing ``.json`` (each row keeps
     the date it was measured). Written to the default place, the runtimes are then copied
@@ -119,7 +126,13 @@ def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
     rows = []
     for path in paths:
         print(f"running {path} ...", flush=True)
+        load_before = os.getloadavg()[0]
         run = execute_notebook(path, fast=fast, timeout=timeout)
+        load = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        if inplace and run.ok:
+            import nbformat  # the `course` extra, as nbclient in execute_notebook
+
+            nbformat.write(run.nb, path)
         kind = kind_of(path)
         budget = BUDGET_SECONDS.get(kind)
         if not run.ok:
@@ -132,9 +145,9 @@ def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
                                     f"{run.failed_cell}"
         rows.append({"path": path.as_posix(), "kind": kind, "seconds": round(run.seconds, 1),
                      "budget_seconds": budget, "status": status, "error": error,
-                     "date": datetime.date.today().isoformat()})
-        print(f"{path}: {_clock(run.seconds)}  {status}" + (f" ({error})" if error else ""),
-              flush=True)
+                     "date": datetime.date.today().isoformat(), "load_average": load})
+        print(f"{path}: {_clock(run.seconds)}  {status}" + (f" ({error})" if error else "")
+              + f"  (load average {load[0]:.1f} -> {load[1]:.1f})", flush=True)
     out = Path(out)
     json_out = out.with_suffix(".json")
     if json_out.is_file():

@@ -3,8 +3,8 @@ of :class:`lottery_keras.ticket.Ticket`, without TF-MOT.
 
 The model is rebuilt with masked layers (:mod:`lottery_keras.keras3.layers`): each mask is
 a non-trainable variable and the effective kernel is ``kernel * mask`` (pruned entries
-kept at 0, gradients masked), so training needs no per-step callback. Masks change only between fits. Nothing here imports TensorFlow:
-on the JAX backend a ticket runs without it.
+kept at 0, gradients masked), so training needs no per-step callback. Masks change only
+between fits. Nothing here imports TensorFlow: on the JAX backend a ticket runs without it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import warnings
 import keras
 import numpy as np
 
-from lottery_keras._ticket_common import TicketCommon
+from lottery_keras._ticket_common import TicketCommon, fresh_optimizer
 from lottery_keras.keras3 import layers as masked
 from lottery_keras.keras3 import saving, weights
 from lottery_keras.pruning import masks as masks_lib
@@ -49,9 +49,9 @@ def _build_loss(model, x, y) -> None:
 def _reset_in_place(optimizer, model) -> bool:
     """Give `optimizer`'s variables the values of a new optimizer of its config built for
     `model` (False, nothing changed, if the two do not have the same variables)."""
-    fresh = type(optimizer).from_config(optimizer.get_config())
+    fresh = fresh_optimizer(optimizer)
     fresh.build(model.trainable_variables)
-    pairs = list(zip(optimizer.variables, fresh.variables))
+    pairs = list(zip(optimizer.variables, fresh.variables, strict=False))  # lengths checked next
     if len(optimizer.variables) != len(fresh.variables) or any(
             a.shape != b.shape or a.dtype != b.dtype for a, b in pairs):
         return False
