@@ -103,6 +103,30 @@ if os.environ.get("LK_TICKET_PATH") == "keras3" and os.environ.get("KERAS_BACKEN
         with pytest.raises(ValueError, match="LiteRT export requires TensorFlow or PyTorch"):
             _stripped_lenet().export(str(tmp_path / "ticket.tflite"), format="litert")
 
+if os.environ.get("LK_TICKET_PATH") == "keras3" and os.environ.get("KERAS_BACKEND") == "torch":
+    def test_litert_export_on_torch_needs_litert_torch_and_gives_a_batch_1_model(tmp_path):
+        import importlib.util
+
+        plain, path = _stripped_lenet(), tmp_path / "ticket.tflite"
+        if importlib.util.find_spec("litert_torch") is None:
+            with pytest.raises(ImportError, match="litert-torch"):
+                plain.export(str(path), format="litert", verbose=False)
+            return
+        from ai_edge_litert.interpreter import Interpreter
+
+        plain.export(str(path), format="litert", verbose=False)
+        interpreter = Interpreter(str(path))
+        interpreter.allocate_tensors()
+        (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+        assert list(inp["shape_signature"]) == [1, 28, 28], "the torch export fixes the batch size to 1"
+        x = lk.data.load("mnist-mini").test[0][:5].astype(np.float32)
+        got = []
+        for image in x:
+            interpreter.set_tensor(inp["index"], image[None])
+            interpreter.invoke()
+            got.append(interpreter.get_tensor(out["index"]))
+        np.testing.assert_allclose(np.concatenate(got), plain.predict(x, verbose=0), atol=1e-5)
+
 if os.environ.get("LK_TICKET_PATH") == "keras3":
     def test_save_and_load_keep_masks_weights_snapshots_and_counters(tmp_path):
         x, y = lk.data.load("mnist-mini").train
