@@ -93,8 +93,11 @@ def test_course_time_writes_tables_in_default_mode(tmp_path, monkeypatch, capsys
     assert len(data["notebooks"][0]["load_average"]) == 2
     assert not nbformat.read(folder / "tiny.ipynb", 4).cells[0].get("execution_count")
 
+    nb.cells[0].metadata["execution"] = {"iopub.status.idle": "2026-01-01T00:00:00Z"}  # an older run's
+    nbformat.write(nb, folder / "tiny.ipynb")
     assert time_notebooks([folder / "tiny.ipynb"], out=out, inplace=True) == 0
-    assert nbformat.read(folder / "tiny.ipynb", 4).cells[0].execution_count == 1
+    written = nbformat.read(folder / "tiny.ipynb", 4).cells[0]
+    assert written.execution_count == 1 and "execution" not in written.metadata
 
     broken = folder / "broken.ipynb"
     nb.cells = [new_code_cell("1 / 0", id="c1")]

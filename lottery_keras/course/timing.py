@@ -132,6 +132,8 @@ def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
         if inplace and run.ok:
             import nbformat  # the `course` extra, as nbclient in execute_notebook
 
+            for cell in run.nb.cells:  # an earlier tool's timestamps would not match this run
+                cell.metadata.pop("execution", None)
             nbformat.write(run.nb, path)
         kind = kind_of(path)
         budget = BUDGET_SECONDS.get(kind)
