@@ -173,6 +173,8 @@ def time_notebooks(paths=None, *, out="bench/course_times.md", timeout=1200,
     if not fast and json_out.resolve() == runtimes.TIMES.resolve() and Path("README.md").is_file():
         for path in runtimes.sync():
             print(f"updated the runtimes in {path}")
+    if inplace and any(kind_of(path) == "assignment" for path in paths):
+        print("solutions/ were rewritten: run `lottery-keras course build` to regenerate exercises/")
     bad = [r for r in rows if r["status"] != "ok"]
     if bad or result["total_seconds"] > COURSE_BUDGET_SECONDS:
         print(f"{len(bad)} notebook(s) failed or ran over budget", file=sys.stderr)
