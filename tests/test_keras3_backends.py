@@ -114,18 +114,15 @@ if os.environ.get("LK_TICKET_PATH") == "keras3" and os.environ.get("KERAS_BACKEN
             return
         from ai_edge_litert.interpreter import Interpreter
 
+        from lottery_keras.acceleration import litert
+
         plain.export(str(path), format="litert", verbose=False)
-        interpreter = Interpreter(str(path))
-        interpreter.allocate_tensors()
-        (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
-        assert list(inp["shape_signature"]) == [1, 28, 28], "the torch export fixes the batch size to 1"
-        x = lk.data.load("mnist-mini").test[0][:5].astype(np.float32)
-        got = []
-        for image in x:
-            interpreter.set_tensor(inp["index"], image[None])
-            interpreter.invoke()
-            got.append(interpreter.get_tensor(out["index"]))
-        np.testing.assert_allclose(np.concatenate(got), plain.predict(x, verbose=0), atol=1e-5)
+        signature = Interpreter(str(path)).get_input_details()[0]["shape_signature"]
+        assert list(signature) == [1, 28, 28], "the torch export fixes the batch size to 1"
+        run = litert.load(path)
+        x = lk.data.load("mnist-mini").test[0][:5]
+        got = np.concatenate([run(image[None]) for image in x])
+        np.testing.assert_allclose(got, plain.predict(x, verbose=0), atol=1e-5)
 
 if os.environ.get("LK_TICKET_PATH") == "keras3":
     def test_save_and_load_keep_masks_weights_snapshots_and_counters(tmp_path):
